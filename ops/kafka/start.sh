@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Starts the hub's local Apache Kafka broker (single KRaft node, SASL/SCRAM, ACLs on).
+#
+#   ops/kafka/start.sh <state-dir>
+#
+# Environment (all required, the hub passes them):
+#   KAFKA_CLIENT_PORT, KAFKA_CONTROLLER_PORT   ports on 127.0.0.1
+#   KAFKA_SUPER_USER, KAFKA_SUPER_PASSWORD     the hub super user (generated, never committed)
+#   KAFKA_WATCH_PID (optional)                 stop the broker when this process is gone
+#   KAFKA_HEAP (optional)                      JVM heap, default 512m
+#
+# The script resolves the broker jars with Maven into ~/.m2 (once), formats KRaft storage on the
+# first run (bootstrapping the super user's SCRAM credential), then runs kafka.Kafka. Run it in its
+# own process group; stopping that group stops the broker.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+state=${1:?usage: start.sh <state-dir>}
+: "${KAFKA_CLIENT_PORT:?}" "${KAFKA_CONTROLLER_PORT:?}" "${KAFKA_SUPER_USER:?}" "${KAFKA_SUPER_PASSWORD:?}"
+mkdir -p "$state/data" "$state/logs"
+state=$(cd "$state" && pwd)
+
+command -v java >/dev/null || { echo "hub: java not found; install a Java 17 runtime" >&2; exit 3; }
+command -v mvn >/dev/null || { echo "hub: mvn not found; install Apache Maven" >&2; exit 3; }
+
+pom_sum=$(sha1sum "$here/pom.xml" | cut -c1-12)
+cp_file="$state/classpath-$pom_sum.txt"
+if [ ! -s "$cp_file" ]; then
+  echo "hub: resolving Apache Kafka jars with Maven (first run only)" >&2
+  mvn -B -q -f "$here/pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file.tmp" >&2 \
+    || { echo "hub: Maven could not resolve the Kafka broker; check access to Maven Central" >&2; exit 4; }
+  mv "$cp_file.tmp" "$cp_file"
+fi
+classpath=$(cat "$cp_file")
+
+sed -e "s#@CLIENT_PORT@#$KAFKA_CLIENT_PORT#g" \
+    -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+    -e "s#@SUPER_USER@#$KAFKA_SUPER_USER#g" \
+    -e "s#@SUPER_PASSWORD@#$KAFKA_SUPER_PASSWORD#g" \
+    -e "s#@DATA_DIR@#$state/data#g" \
+    "$here/server.properties" > "$state/server.properties"
+chmod 600 "$state/server.properties"
+
+jvm=(java "-Xms256m" "-Xmx${KAFKA_HEAP:-512m}" -XX:+UseG1GC -Djava.awt.headless=true
+     "-Dlog4j.configuration=file:$here/log4j.properties" "-Dkafka.logs.dir=$state/logs" -cp "$classpath")
+
+if [ ! -f "$state/data/meta.properties" ]; then
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  "${jvm[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" \
+    -c "$state/server.properties" \
+    --add-scram "SCRAM-SHA-512=[name=$KAFKA_SUPER_USER,password=$KAFKA_SUPER_PASSWORD]" >"$state/logs/format.log" 2>&1 \
+    || { echo "hub: formatting Kafka storage failed, see $state/logs/format.log" >&2; exit 5; }
+fi
+
+"${jvm[@]}" kafka.Kafka "$state/server.properties" &
+broker=$!
+trap 'kill -TERM "$broker" 2>/dev/null; wait "$broker"; exit 0' TERM INT HUP
+
+if [ -n "${KAFKA_WATCH_PID:-}" ]; then
+  # The hub may die without cleaning up (SIGKILL); never leave an orphaned broker behind.
+  while kill -0 "$KAFKA_WATCH_PID" 2>/dev/null && kill -0 "$broker" 2>/dev/null; do sleep 1; done
+  kill -TERM "$broker" 2>/dev/null || true
+fi
+wait "$broker"

@@ -1,0 +1,171 @@
+import { resolve } from 'node:path';
+import { HubError } from './errors.ts';
+
+/** The one place the hub reads its environment. Everything else receives a frozen HubConfig. */
+
+type Kind = 'string' | 'int' | 'url' | 'list' | 'level';
+
+interface Setting {
+  readonly env: string;
+  readonly kind: Kind;
+  /** undefined means "unset" is meaningful (e.g. KAFKA_BROKERS unset = start a local broker). */
+  readonly default: string | undefined;
+  readonly doc: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly secret?: boolean;
+}
+
+export const settings = {
+  host: { env: 'HUB_HOST', kind: 'string', default: '127.0.0.1', doc: 'HTTP listen address' },
+  port: { env: 'HUB_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'HTTP port' },
+  stateDir: { env: 'HUB_STATE_DIR', kind: 'string', default: '.hub', doc: 'generated secrets, local broker data and logs (git-ignored)' },
+  logLevel: { env: 'LOG_LEVEL', kind: 'level', default: 'info', doc: 'pino level' },
+  bodyLimit: { env: 'HUB_BODY_LIMIT', kind: 'int', default: String(16 * 1024 * 1024), min: 1024, doc: 'max HTTP body (bytes)' },
+  databaseUrl: { env: 'DATABASE_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:5432/hub', secret: true, doc: 'Postgres, system of record' },
+  databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'hub', doc: 'Postgres schema for the hub tables' },
+  databasePoolMax: { env: 'DATABASE_POOL_MAX', kind: 'int', default: '10', min: 1, max: 200, doc: 'pg pool size (connections)' },
+  databaseConnectTimeout: { env: 'DATABASE_CONNECT_TIMEOUT_MS', kind: 'int', default: '5000', min: 100, doc: 'connect timeout (ms)' },
+  redisUrl: { env: 'REDIS_URL', kind: 'url', default: 'redis://127.0.0.1:6379/0', secret: true, doc: 'Redis, fast path only' },
+  redisKeyPrefix: { env: 'REDIS_KEY_PREFIX', kind: 'string', default: 'hub:', doc: 'prefix of every Redis key' },
+  redisConnectTimeout: { env: 'REDIS_CONNECT_TIMEOUT_MS', kind: 'int', default: '3000', min: 100, doc: 'connect timeout (ms)' },
+  kafkaBrokers: { env: 'KAFKA_BROKERS', kind: 'list', default: undefined, doc: 'host:port list; unset starts the local broker' },
+  kafkaUsername: { env: 'KAFKA_USERNAME', kind: 'string', default: undefined, doc: 'hub super user (external brokers)' },
+  kafkaPassword: { env: 'KAFKA_PASSWORD', kind: 'string', default: undefined, secret: true, doc: 'hub super user password (external brokers)' },
+  kafkaClientId: { env: 'KAFKA_CLIENT_ID', kind: 'string', default: 'gov-data-hub', doc: 'Kafka client id' },
+  kafkaConnectTimeout: { env: 'KAFKA_CONNECT_TIMEOUT_MS', kind: 'int', default: '5000', min: 100, doc: 'connect timeout (ms)' },
+  kafkaRequestTimeout: { env: 'KAFKA_REQUEST_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'request timeout (ms)' },
+  kafkaLocalPort: { env: 'KAFKA_LOCAL_PORT', kind: 'int', default: '9092', min: 1, max: 65535, doc: 'local broker client port' },
+  kafkaLocalControllerPort: { env: 'KAFKA_LOCAL_CONTROLLER_PORT', kind: 'int', default: '9093', min: 1, max: 65535, doc: 'local broker controller port' },
+  kafkaLocalHeap: { env: 'KAFKA_LOCAL_HEAP', kind: 'string', default: '512m', doc: 'local broker JVM heap' },
+  kafkaLocalStartTimeout: { env: 'KAFKA_LOCAL_START_TIMEOUT_MS', kind: 'int', default: '180000', min: 1000, doc: 'first start resolves jars with Maven (ms)' },
+  registryUrl: { env: 'SCHEMA_REGISTRY_URL', kind: 'url', default: undefined, doc: 'external registry; unset serves it at /registry' },
+  registryUsername: { env: 'SCHEMA_REGISTRY_USERNAME', kind: 'string', default: undefined, doc: 'basic-auth user (external registry)' },
+  registryPassword: { env: 'SCHEMA_REGISTRY_PASSWORD', kind: 'string', default: undefined, secret: true, doc: 'basic-auth password (external registry)' },
+  authCacheTtl: { env: 'HUB_AUTH_CACHE_TTL_MS', kind: 'int', default: '5000', min: 0, doc: 'how long a verified token is trusted in-process (ms)' },
+  retryInitialDelay: { env: 'HUB_RETRY_INITIAL_MS', kind: 'int', default: '200', min: 1, doc: 'first backoff (ms)' },
+  retryMaxDelay: { env: 'HUB_RETRY_MAX_MS', kind: 'int', default: '10000', min: 1, doc: 'largest backoff (ms)' },
+  retryMaxElapsed: { env: 'HUB_RETRY_MAX_ELAPSED_MS', kind: 'int', default: '60000', min: 0, doc: 'give up after (ms)' },
+  shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
+} as const satisfies Record<string, Setting>;
+
+export interface HubConfig {
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number };
+  readonly stateDir: string;
+  readonly logLevel: string;
+  readonly database: { readonly url: string; readonly schema: string; readonly poolMax: number; readonly connectTimeoutMs: number };
+  readonly redis: { readonly url: string; readonly keyPrefix: string; readonly connectTimeoutMs: number };
+  readonly kafka: {
+    /** null: the hub starts and owns a local broker. */
+    readonly brokers: readonly string[] | null;
+    readonly username: string | null;
+    readonly password: string | null;
+    readonly clientId: string;
+    readonly connectTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly local: { readonly port: number; readonly controllerPort: number; readonly heap: string; readonly startTimeoutMs: number };
+  };
+  readonly registry: { readonly url: string | null; readonly username: string | null; readonly password: string | null };
+  readonly auth: { readonly cacheTtlMs: number };
+  readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly maxElapsedMs: number };
+  readonly shutdownTimeoutMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+type Key = keyof typeof settings;
+type Raw = { [K in Key]: string | undefined };
+
+const levels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+function check(key: Key, value: string): string | null {
+  const s: Setting = settings[key];
+  switch (s.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(value)) return `${s.env} must be a whole number, got "${value}"`;
+      const n = Number(value);
+      if (s.min !== undefined && n < s.min) return `${s.env} must be at least ${s.min}, got ${n}`;
+      if (s.max !== undefined && n > s.max) return `${s.env} must be at most ${s.max}, got ${n}`;
+      return null;
+    }
+    case 'url':
+      try {
+        new URL(value);
+        return null;
+      } catch {
+        return `${s.env} is not a URL: "${s.secret ? '<redacted>' : value}"`;
+      }
+    case 'list':
+      return value.split(',').every((b) => /^[^\s:]+:\d+$/.test(b.trim())) ? null : `${s.env} must be host:port[,host:port], got "${value}"`;
+    case 'level':
+      return levels.has(value) ? null : `${s.env} must be one of ${[...levels].join(', ')}, got "${value}"`;
+    case 'string':
+      return value.length > 0 ? null : `${s.env} must not be empty`;
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Builds the hub's configuration from an environment (process.env at the entry point, a plain
+ * object in tests). Every problem is reported at once, in one HubError.
+ */
+export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
+  const raw = {} as Raw;
+  const problems: string[] = [];
+  for (const key of Object.keys(settings) as Key[]) {
+    const s: Setting = settings[key];
+    const given = env[s.env];
+    const value = given === undefined || given === '' ? s.default : given;
+    if (value !== undefined) {
+      const problem = check(key, value);
+      if (problem) problems.push(problem);
+    }
+    raw[key] = value;
+  }
+  if (raw.kafkaBrokers !== undefined && (raw.kafkaUsername === undefined || raw.kafkaPassword === undefined)) {
+    problems.push('KAFKA_BROKERS is set: set KAFKA_USERNAME and KAFKA_PASSWORD to the hub super user too');
+  }
+  if (problems.length > 0) {
+    throw new HubError('HUB_ERR_CONFIG', `invalid configuration: ${problems.join('; ')}`);
+  }
+  const int = (k: Key) => Number(raw[k]);
+  const str = (k: Key) => raw[k] as string;
+  const opt = (k: Key) => raw[k] ?? null;
+  return deepFreeze({
+    http: { host: str('host'), port: int('port'), bodyLimit: int('bodyLimit') },
+    stateDir: resolve(cwd, str('stateDir')),
+    logLevel: str('logLevel'),
+    database: { url: str('databaseUrl'), schema: str('databaseSchema'), poolMax: int('databasePoolMax'), connectTimeoutMs: int('databaseConnectTimeout') },
+    redis: { url: str('redisUrl'), keyPrefix: str('redisKeyPrefix'), connectTimeoutMs: int('redisConnectTimeout') },
+    kafka: {
+      brokers: raw.kafkaBrokers ? raw.kafkaBrokers.split(',').map((b) => b.trim()) : null,
+      username: opt('kafkaUsername'),
+      password: opt('kafkaPassword'),
+      clientId: str('kafkaClientId'),
+      connectTimeoutMs: int('kafkaConnectTimeout'),
+      requestTimeoutMs: int('kafkaRequestTimeout'),
+      local: { port: int('kafkaLocalPort'), controllerPort: int('kafkaLocalControllerPort'), heap: str('kafkaLocalHeap'), startTimeoutMs: int('kafkaLocalStartTimeout') },
+    },
+    registry: { url: opt('registryUrl'), username: opt('registryUsername'), password: opt('registryPassword') },
+    auth: { cacheTtlMs: int('authCacheTtl') },
+    retry: { initialDelayMs: int('retryInitialDelay'), maxDelayMs: int('retryMaxDelay'), maxElapsedMs: int('retryMaxElapsed') },
+    shutdownTimeoutMs: int('shutdownTimeout'),
+  } satisfies HubConfig);
+}
+
+/** Removes the password from a connection URL so it can be logged or printed. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,0 +1,145 @@
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Admin, type Kafka } from 'kafkajs';
+import { toHubKafkaError } from './client.ts';
+import type { ScramAdmin } from './scram.ts';
+
+export interface TopicSpec {
+  name: string;
+  partitions?: number;
+  /** Topic configs, e.g. { 'cleanup.policy': 'compact' }. */
+  config?: Record<string, string>;
+}
+
+export type AclResource = 'topic' | 'group' | 'cluster' | 'transactional-id';
+export type AclOperation = 'all' | 'read' | 'write' | 'create' | 'delete' | 'alter' | 'describe' | 'describe-configs' | 'alter-configs' | 'idempotent-write';
+
+export interface AclBinding {
+  /** Kafka principal name without the "User:" prefix. */
+  principal: string;
+  resource: AclResource;
+  name: string;
+  pattern?: 'literal' | 'prefixed';
+  operation: AclOperation;
+  permission?: 'allow' | 'deny';
+}
+
+const resourceTypes: Record<AclResource, AclResourceTypes> = {
+  topic: AclResourceTypes.TOPIC,
+  group: AclResourceTypes.GROUP,
+  cluster: AclResourceTypes.CLUSTER,
+  'transactional-id': AclResourceTypes.TRANSACTIONAL_ID,
+};
+
+const operations: Record<AclOperation, AclOperationTypes> = {
+  all: AclOperationTypes.ALL,
+  read: AclOperationTypes.READ,
+  write: AclOperationTypes.WRITE,
+  create: AclOperationTypes.CREATE,
+  delete: AclOperationTypes.DELETE,
+  alter: AclOperationTypes.ALTER,
+  describe: AclOperationTypes.DESCRIBE,
+  'describe-configs': AclOperationTypes.DESCRIBE_CONFIGS,
+  'alter-configs': AclOperationTypes.ALTER_CONFIGS,
+  'idempotent-write': AclOperationTypes.IDEMPOTENT_WRITE,
+};
+
+function toKafkaAcl(b: AclBinding) {
+  return {
+    resourceType: resourceTypes[b.resource],
+    resourceName: b.resource === 'cluster' ? 'kafka-cluster' : b.name,
+    resourcePatternType: b.pattern === 'prefixed' ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+    principal: `User:${b.principal}`,
+    host: '*',
+    operation: operations[b.operation],
+    permissionType: b.permission === 'deny' ? AclPermissionTypes.DENY : AclPermissionTypes.ALLOW,
+  };
+}
+
+/** Topic, ACL and user administration, as the hub super user. */
+export interface HubAdmin {
+  /** Creates the topics that do not exist yet; returns the names it created. */
+  ensureTopics(specs: readonly TopicSpec[]): Promise<string[]>;
+  deleteTopics(names: readonly string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  grant(bindings: readonly AclBinding[]): Promise<void>;
+  revoke(bindings: readonly AclBinding[]): Promise<void>;
+  /** Every ACL whose principal is User:<principal>. */
+  aclsOf(principal: string): Promise<AclBinding[]>;
+  /** Creates the SCRAM-SHA-512 user, or rotates its password. */
+  upsertUser(username: string, password: string): Promise<void>;
+  deleteUser(username: string): Promise<void>;
+  userExists(username: string): Promise<boolean>;
+  /** Proves the cluster answers (used by readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const reverse = <K extends string, V>(o: Record<K, V>) => new Map([...Object.entries(o)].map(([k, v]) => [v as V, k as K]));
+const resourceNames = reverse(resourceTypes);
+const operationNames = reverse(operations);
+
+export async function createAdmin({ kafka, scram }: { kafka: Kafka; scram: ScramAdmin }): Promise<HubAdmin> {
+  const admin: Admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw toHubKafkaError(err, 'to connect the admin client');
+  }
+  const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toHubKafkaError(err, what);
+    }
+  };
+  return {
+    ensureTopics: (specs) =>
+      wrap('to create topics', async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = specs.filter((s) => !existing.has(s.name));
+        if (missing.length === 0) return [];
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: s.name,
+            numPartitions: s.partitions ?? 3,
+            replicationFactor: -1,
+            configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+        return missing.map((s) => s.name);
+      }),
+    deleteTopics: (names) => wrap('to delete topics', () => admin.deleteTopics({ topics: [...names] })),
+    listTopics: () => wrap('to list topics', () => admin.listTopics()),
+    grant: (bindings) => wrap('to create ACLs', async () => void (await admin.createAcls({ acl: bindings.map(toKafkaAcl) }))),
+    revoke: (bindings) =>
+      wrap('to delete ACLs', async () => {
+        if (bindings.length > 0) await admin.deleteAcls({ filters: bindings.map(toKafkaAcl) });
+      }),
+    aclsOf: (principal) =>
+      wrap('to describe ACLs', async () => {
+        const res = await admin.describeAcls({
+          resourceType: AclResourceTypes.ANY,
+          resourcePatternType: ResourcePatternTypes.ANY,
+          principal: `User:${principal}`,
+          host: '*',
+          operation: AclOperationTypes.ANY,
+          permissionType: AclPermissionTypes.ANY,
+        });
+        return res.resources.flatMap((r) =>
+          r.acls.map((a) => ({
+            principal,
+            resource: resourceNames.get(r.resourceType) ?? 'topic',
+            name: r.resourceName,
+            pattern: r.resourcePatternType === ResourcePatternTypes.PREFIXED ? ('prefixed' as const) : ('literal' as const),
+            operation: operationNames.get(a.operation) ?? 'all',
+            permission: a.permissionType === AclPermissionTypes.DENY ? ('deny' as const) : ('allow' as const),
+          })),
+        );
+      }),
+    upsertUser: (u, p) => scram.upsert(u, p),
+    deleteUser: (u) => scram.remove(u),
+    userExists: (u) => scram.exists(u),
+    ping: () => wrap('to describe the cluster', async () => void (await admin.describeCluster())),
+    close: () => admin.disconnect(),
+  };
+}

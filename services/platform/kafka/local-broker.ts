@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger.ts';
+import { HubError, errorMessage } from '../errors.ts';
+import { createKafkaClient } from './client.ts';
+
+const startScript = fileURLToPath(new URL('../../../ops/kafka/start.sh', import.meta.url));
+
+export interface LocalBrokerOptions {
+  /** Folder for the broker's data, rendered config and logs. */
+  dir: string;
+  port: number;
+  controllerPort: number;
+  heap: string;
+  superUser: string;
+  superPassword: string;
+  startTimeoutMs: number;
+  log: Logger;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The hub's own Apache Kafka broker (ops/kafka/start.sh) in its own process group. The script
+ * also watches this process, so a hub killed with SIGKILL leaves no broker behind.
+ */
+export class LocalBroker {
+  readonly brokers: readonly string[];
+  #child: ChildProcess | null = null;
+  #exited: Promise<unknown> | null = null;
+  readonly #opts: LocalBrokerOptions;
+  readonly #log: Logger;
+
+  constructor(opts: LocalBrokerOptions) {
+    this.#opts = opts;
+    this.#log = opts.log.child({ module: 'local-broker' });
+    this.brokers = [`127.0.0.1:${opts.port}`];
+  }
+
+  async start(): Promise<void> {
+    const { dir, port, controllerPort, heap, superUser, superPassword, startTimeoutMs } = this.#opts;
+    for (const p of [port, controllerPort]) {
+      if (await portOpen(p)) {
+        throw new HubError('HUB_ERR_STARTUP', `port ${p} on 127.0.0.1 is already in use (another hub running?): stop it, or set KAFKA_LOCAL_PORT and KAFKA_LOCAL_CONTROLLER_PORT to free ports`);
+      }
+    }
+    this.#log.info({ port, dir }, 'starting local Kafka broker');
+    const child = spawn('bash', [startScript, dir], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        JAVA_HOME: process.env.JAVA_HOME ?? '',
+        KAFKA_CLIENT_PORT: String(port),
+        KAFKA_CONTROLLER_PORT: String(controllerPort),
+        KAFKA_SUPER_USER: superUser,
+        KAFKA_SUPER_PASSWORD: superPassword,
+        KAFKA_WATCH_PID: String(process.pid),
+        KAFKA_HEAP: heap,
+      },
+    });
+    this.#child = child;
+    this.#exited = once(child, 'exit');
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+      for (const line of chunk.split('\n').filter(Boolean)) this.#log.warn({ broker: line.slice(0, 500) }, 'broker says');
+    });
+
+    const deadline = Date.now() + startTimeoutMs;
+    let dead = false;
+    void this.#exited.then(() => {
+      dead = true;
+    });
+    const kafka = createKafkaClient({ brokers: this.brokers, username: superUser, password: superPassword, clientId: 'hub-readiness', connectTimeoutMs: 2000, requestTimeoutMs: 5000 }, this.#log.child({ level: 'fatal' }));
+    let lastError = 'not listening yet';
+    while (Date.now() < deadline) {
+      if (dead) {
+        const tail = await readFile(join(dir, 'logs', 'server.log'), 'utf8').then((s) => s.split('\n').slice(-15).join('\n'), () => '');
+        throw new HubError('HUB_ERR_STARTUP', `the local Kafka broker exited during start-up (${stderr.trim().split('\n').pop() ?? 'no output'}); see ${join(dir, 'logs')}${tail ? `\n${tail}` : ''}`);
+      }
+      if (await portOpen(port)) {
+        const admin = kafka.admin({ retry: { retries: 0 } });
+        try {
+          await admin.connect();
+          await admin.describeCluster();
+          await admin.disconnect();
+          this.#log.info({ brokers: this.brokers }, 'local Kafka broker is ready');
+          return;
+        } catch (err) {
+          lastError = errorMessage(err);
+          await admin.disconnect().catch(() => undefined);
+        }
+      }
+      await sleep(250);
+    }
+    await this.stop();
+    throw new HubError('HUB_ERR_STARTUP', `the local Kafka broker did not become ready within ${startTimeoutMs} ms (${lastError}); see ${join(dir, 'logs')}`);
+  }
+
+  /** SIGTERM to the whole process group, then SIGKILL if it has not exited in time. */
+  async stop(timeoutMs = 20_000): Promise<void> {
+    const child = this.#child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const group = -child.pid;
+    try {
+      process.kill(group, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = sleep(timeoutMs).then(() => 'timeout' as const);
+    if ((await Promise.race([this.#exited, timer])) === 'timeout') {
+      this.#log.warn('local Kafka broker did not stop in time; killing it');
+      try {
+        process.kill(group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    // The JVM may outlive the script by a moment; wait until the group is empty.
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(group, 0);
+      } catch {
+        break;
+      }
+      await sleep(100);
+    }
+    this.#child = null;
+  }
+}

@@ -1,0 +1,54 @@
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { toHubKafkaError } from './client.ts';
+
+export interface OutgoingRecord {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string | Buffer>;
+  /** Event time in ms; defaults to now. */
+  timestamp?: number;
+  partition?: number;
+}
+
+export interface Delivery {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** The hub's producer: acks=-1 and idempotence always on, so an acknowledged record is durable once. */
+export interface HubProducer {
+  send(topic: string, records: readonly OutgoingRecord[]): Promise<Delivery[]>;
+  close(): Promise<void>;
+}
+
+export async function createProducer({ kafka, compress = false }: { kafka: Kafka; compress?: boolean }): Promise<HubProducer> {
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  try {
+    await producer.connect();
+  } catch (err) {
+    throw toHubKafkaError(err, 'to connect the producer');
+  }
+  return {
+    async send(topic, records) {
+      try {
+        const result = await producer.send({
+          topic,
+          acks: -1,
+          compression: compress ? CompressionTypes.GZIP : CompressionTypes.None,
+          messages: records.map((r) => ({
+            key: r.key,
+            value: r.value,
+            headers: r.headers,
+            timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+            partition: r.partition,
+          })),
+        });
+        return result.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
+      } catch (err) {
+        throw toHubKafkaError(err, `to write to ${topic}`);
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}

@@ -1,0 +1,39 @@
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newPassword, newToken } from '../principals/tokens.ts';
+
+/** Local secrets, generated on first start into the git-ignored state folder (mode 0600). */
+export interface LocalSecrets {
+  /** Super user of the local broker; with an external broker KAFKA_USERNAME/PASSWORD are used. */
+  kafkaSuperUser: string;
+  kafkaSuperPassword: string;
+  /** The hub's own principal, used to call its registry and API. */
+  serviceToken: string;
+  /** Passwords of the hub's own Kafka service users, by user name. */
+  serviceUsers: Record<string, string>;
+}
+
+export async function loadOrCreateSecrets(stateDir: string, serviceUserNames: readonly string[]): Promise<LocalSecrets> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const file = join(stateDir, 'secrets.json');
+  let secrets: LocalSecrets | null = null;
+  try {
+    secrets = JSON.parse(await readFile(file, 'utf8')) as LocalSecrets;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err;
+  }
+  const base: LocalSecrets = secrets ?? { kafkaSuperUser: 'hub-admin', kafkaSuperPassword: newPassword(), serviceToken: newToken(), serviceUsers: {} };
+  let changed = secrets === null;
+  for (const name of serviceUserNames) {
+    if (!base.serviceUsers[name]) {
+      base.serviceUsers[name] = newPassword();
+      changed = true;
+    }
+  }
+  if (changed) {
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(base, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, file);
+  }
+  return base;
+}

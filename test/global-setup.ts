@@ -1,0 +1,70 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { LocalBroker } from '../services/platform/kafka/local-broker.ts';
+import { createLogger } from '../services/platform/logger.ts';
+import { newPassword } from '../services/principals/tokens.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    hubEnv: Record<string, string>;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/**
+ * One real Kafka broker for the whole run, on free ports with its own state folder, so tests run
+ * beside a hub started by `npm start`. Postgres and Redis are this machine's servers; a test
+ * database (hub_test) and per-file schemas and key prefixes keep tests apart.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stateDir = resolve('.hub-test');
+  await rm(stateDir, { recursive: true, force: true });
+  await mkdir(stateDir, { recursive: true });
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const superPassword = newPassword();
+  const log = createLogger({ level: 'warn' });
+  const broker = new LocalBroker({
+    dir: join(stateDir, 'kafka'),
+    port,
+    controllerPort,
+    heap: '768m',
+    superUser: 'hub-admin',
+    superPassword,
+    startTimeoutMs: 180_000,
+    log,
+  });
+  await broker.start();
+  // The environment a user would give the hub; TEST_* variables let CI point at other servers.
+  const env = process.env;
+  project.provide('hubEnv', {
+    HUB_STATE_DIR: stateDir,
+    HUB_PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hub_test',
+    REDIS_URL: env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+    REDIS_KEY_PREFIX: 'hub-test:',
+    KAFKA_BROKERS: broker.brokers.join(','),
+    KAFKA_USERNAME: 'hub-admin',
+    KAFKA_PASSWORD: superPassword,
+    HUB_RETRY_INITIAL_MS: '20',
+    HUB_RETRY_MAX_MS: '200',
+    HUB_RETRY_MAX_ELAPSED_MS: '2000',
+    HUB_AUTH_CACHE_TTL_MS: '0',
+  });
+  return async () => {
+    await broker.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  };
+}
