@@ -29,8 +29,8 @@ function freePort(): Promise<number> {
  * database (hub_test) and per-file schemas and key prefixes keep tests apart.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stateDir = resolve('.hub-test');
-  await rm(stateDir, { recursive: true, force: true });
+  // One folder per run: several runs (and a hub from `npm start`) can share this checkout.
+  const stateDir = resolve('.hub-test', `run-${process.pid}`);
   await mkdir(stateDir, { recursive: true });
   const [port, controllerPort] = [await freePort(), await freePort()];
   const superPassword = newPassword();

@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { loadConfig } from '../platform/config.ts';
+import { createLogger, type Logger } from '../platform/logger.ts';
+import { HubError, errorMessage, isHubError } from '../platform/errors.ts';
+import { startHub } from '../hub/runtime.ts';
+import { runPrincipalCommand } from './principal-command.ts';
+
+const usage = `usage:
+  hub [start]                                   start the whole hub (local broker unless KAFKA_BROKERS is set)
+  hub principal create <name> --role <role> [--json]
+  hub principal rotate <name> [--json]          new token and Kafka password
+  hub principal disable <name>
+roles: authority, steward, department, consumer, auditor`;
+
+async function start(log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env);
+  const hub = await startHub(config, log);
+  process.stderr.write(
+    [
+      '',
+      'Government data exchange hub is running',
+      `  API       ${hub.url}/api/v1`,
+      `  Registry  ${config.registry.url ?? `${hub.url}/registry`}`,
+      `  Docs      ${hub.url}/docs`,
+      `  Metrics   ${hub.url}/metrics`,
+      `  Health    ${hub.url}/health/ready`,
+      `  Kafka     ${hub.brokers.join(',')} (SASL_PLAINTEXT, SCRAM-SHA-512${config.kafka.brokers ? '' : '; local broker'})`,
+      `  State     ${config.stateDir}`,
+      'Create a principal:  npx hub principal create alice --role authority --json',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping the hub');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 25_000);
+    force.unref();
+    hub.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: errorMessage(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+}
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { role: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  const [command = 'start', ...rest] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  if (command === 'start') {
+    const log = createLogger({ level: env.LOG_LEVEL ?? 'info' });
+    await start(log, env);
+    return -1;
+  }
+  if (command === 'principal') {
+    // Commands keep stdout for their answer; logs go to stderr.
+    const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
+    const [action, name] = rest;
+    await runPrincipalCommand({ config: loadConfig(env), log, action, name, role: values.role, json: values.json ?? false, out: process.stdout });
+    return 0;
+  }
+  throw new HubError('HUB_ERR_VALIDATION', `unknown command "${command}"\n${usage}`);
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    // One line that says what is wrong and what to do; no stack trace for an expected failure.
+    const message = isHubError(err) || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? errorMessage(err) : `unexpected failure: ${(err as Error).stack ?? String(err)}`;
+    process.stderr.write(`hub: ${message}\n`);
+    process.exit(isHubError(err) && err.code === 'HUB_ERR_VALIDATION' ? 2 : 1);
+  },
+);

@@ -1,0 +1,76 @@
+import type { Writable } from 'node:stream';
+import type { HubConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import { HubError } from '../platform/errors.ts';
+import { openPool } from '../platform/db/pool.ts';
+import { migrate } from '../platform/db/migrate.ts';
+import { createKafkaClient } from '../platform/kafka/client.ts';
+import { createAdmin } from '../platform/kafka/admin.ts';
+import { createScramAdmin } from '../platform/kafka/scram.ts';
+import { loadOrCreateSecrets } from '../platform/secrets.ts';
+import { createPrincipalStore } from '../principals/store.ts';
+import { createPrincipalService } from '../principals/service.ts';
+import type { PrincipalCredentials } from '../principals/types.ts';
+import { resolveKafka } from '../hub/kafka-connection.ts';
+import { serviceUserNames } from '../hub/topology.ts';
+
+export interface PrincipalCommand {
+  config: HubConfig;
+  log: Logger;
+  action: string | undefined;
+  name: string | undefined;
+  role: string | undefined;
+  json: boolean;
+  out: Writable;
+}
+
+function print(out: Writable, creds: PrincipalCredentials, json: boolean): void {
+  if (json) {
+    out.write(`${JSON.stringify(creds)}\n`);
+    return;
+  }
+  out.write(
+    [
+      `principal ${creds.name} (${creds.role})`,
+      `  API token       ${creds.token}`,
+      `  Kafka user      ${creds.kafka.username}`,
+      `  Kafka password  ${creds.kafka.password}`,
+      'These secrets are shown once; the hub keeps only a hash of the token.',
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
+ * `hub principal ...` works beside a running hub (it reuses its broker) or alone (it starts the
+ * local broker for the duration of the command).
+ */
+export async function runPrincipalCommand({ config, log, action, name, role, json, out }: PrincipalCommand): Promise<void> {
+  if (!name || !['create', 'rotate', 'disable'].includes(action ?? '')) {
+    throw new HubError('HUB_ERR_VALIDATION', 'usage: hub principal create <name> --role <role> [--json] | rotate <name> | disable <name>');
+  }
+  if (action === 'create' && !role) throw new HubError('HUB_ERR_VALIDATION', 'hub principal create needs --role <authority|steward|department|consumer|auditor>');
+  if (role === 'service') throw new HubError('HUB_ERR_VALIDATION', 'the service role is reserved for the hub itself');
+  const pool = await openPool({ ...config.database, log });
+  const secrets = await loadOrCreateSecrets(config.stateDir, serviceUserNames);
+  let kafka: Awaited<ReturnType<typeof resolveKafka>> | null = null;
+  try {
+    await migrate({ pool, log });
+    kafka = await resolveKafka(config, secrets, log, { reuseRunning: true });
+    const admin = await createAdmin({ kafka: createKafkaClient(kafka.connection, log), scram: createScramAdmin(kafka.connection) });
+    try {
+      const service = createPrincipalService({ store: createPrincipalStore({ pool }), admin });
+      if (action === 'create') print(out, await service.create({ name, role: role as string }), json);
+      else if (action === 'rotate') print(out, await service.rotate(name), json);
+      else {
+        await service.disable(name);
+        out.write(json ? `${JSON.stringify({ name, disabled: true })}\n` : `principal ${name} disabled\n`);
+      }
+    } finally {
+      await admin.close();
+    }
+  } finally {
+    await pool.end();
+    await kafka?.broker?.stop();
+  }
+}

@@ -1,0 +1,97 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { HubConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Pool } from '../platform/db/pool.ts';
+import type { Redis } from '../platform/redis.ts';
+import type { KafkaConnection } from '../platform/kafka/client.ts';
+import type { HubAdmin } from '../platform/kafka/admin.ts';
+import type { HubProducer } from '../platform/kafka/producer.ts';
+import type { RegistryClient } from '../platform/registry-client.ts';
+import { installErrorHandler } from '../platform/http/error-handler.ts';
+import { installBearerAuth } from '../platform/http/auth.ts';
+import { metricsPlugin } from '../platform/http/metrics.ts';
+import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin } from '../platform/http/resources.ts';
+import { createPrincipalStore } from '../principals/store.ts';
+import { createAuthenticator } from '../principals/authenticator.ts';
+import { createPrincipalService, type PrincipalService } from '../principals/service.ts';
+import type { Authenticator } from '../principals/types.ts';
+import { registryPlugin } from '../registry/plugin.ts';
+import { healthRoutes } from './routes/health.ts';
+import { principalRoutes } from './routes/principals.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    principals: PrincipalService;
+    authenticator: Authenticator;
+  }
+}
+
+export interface AppDeps {
+  log: Logger;
+  /** How the hub's own clients reach Kafka (as the hub super user). */
+  kafka: KafkaConnection;
+  /** The hub's own principal, used by its registry client. */
+  service: { name: string; token: string };
+  /** Injected resources are owned by the caller (tests inject failing ones); the rest are opened here. */
+  pool?: Pool;
+  redis?: Redis;
+  admin?: HubAdmin;
+  producer?: HubProducer;
+  registry?: RegistryClient;
+}
+
+/** Builds the hub's HTTP app; it does not listen. Resources close when the app closes. */
+export async function buildApp(config: HubConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const { log } = deps;
+  const app = Fastify({
+    loggerInstance: log.child({ module: 'http' }) as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimit,
+    disableRequestLogging: true,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  });
+  installErrorHandler(app);
+  try {
+    await app.register(metricsPlugin);
+    await app.register(swagger, {
+      openapi: {
+        info: { title: 'Government data exchange hub', version: '0.1.0', description: 'Catalog, ingestion, sharing and the schema registry of the hub.' },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'a principal token from `hub principal create`' },
+            basic: { type: 'http', scheme: 'basic', description: 'registry: principal name and token' },
+          },
+        },
+        security: [{ bearer: [] }],
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    await app.register(dbPlugin, { config, log, ...(deps.pool ? { pool: deps.pool } : {}) });
+    await app.register(redisPlugin, { config, log, ...(deps.redis ? { redis: deps.redis } : {}) });
+    await app.register(kafkaPlugin, { connection: deps.kafka, log, ...(deps.admin ? { admin: deps.admin } : {}), ...(deps.producer ? { producer: deps.producer } : {}) });
+    await app.register(registryClientPlugin, { config, serviceName: deps.service.name, serviceToken: deps.service.token, ...(deps.registry ? { registry: deps.registry } : {}) });
+
+    const store = createPrincipalStore({ pool: app.db });
+    const authenticator = createAuthenticator({ store, cacheTtlMs: config.auth.cacheTtlMs });
+    app.decorate('authenticator', authenticator);
+    app.decorate('principals', createPrincipalService({ store, admin: app.kafka.admin }));
+
+    await app.register(healthRoutes, { prefix: '/health' });
+    await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator });
+    await app.register(
+      async (api) => {
+        installBearerAuth(api, authenticator);
+        await api.register(principalRoutes, { principals: app.principals });
+      },
+      { prefix: '/api/v1' },
+    );
+    await app.ready();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  return app;
+}

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { createConnection } from 'node:net';
+import type { HubConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { LocalSecrets } from '../platform/secrets.ts';
+import type { KafkaConnection } from '../platform/kafka/client.ts';
+import { LocalBroker } from '../platform/kafka/local-broker.ts';
+
+export interface ResolvedKafka {
+  connection: KafkaConnection;
+  /** The broker this process started and must stop; null for an external or already running one. */
+  broker: LocalBroker | null;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * KAFKA_BROKERS set: use that cluster as KAFKA_USERNAME. Unset: the local broker in the state
+ * folder, started here unless `reuseRunning` finds one (the CLI beside a running hub).
+ */
+export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log: Logger, { reuseRunning = false } = {}): Promise<ResolvedKafka> {
+  const common = { clientId: config.kafka.clientId, connectTimeoutMs: config.kafka.connectTimeoutMs, requestTimeoutMs: config.kafka.requestTimeoutMs };
+  if (config.kafka.brokers) {
+    return { connection: { ...common, brokers: config.kafka.brokers, username: config.kafka.username ?? '', password: config.kafka.password ?? '' }, broker: null };
+  }
+  const { local } = config.kafka;
+  const connection: KafkaConnection = { ...common, brokers: [`127.0.0.1:${local.port}`], username: secrets.kafkaSuperUser, password: secrets.kafkaSuperPassword };
+  if (reuseRunning && (await listening(local.port))) return { connection, broker: null };
+  const broker = new LocalBroker({
+    dir: join(config.stateDir, 'kafka'),
+    port: local.port,
+    controllerPort: local.controllerPort,
+    heap: local.heap,
+    superUser: secrets.kafkaSuperUser,
+    superPassword: secrets.kafkaSuperPassword,
+    startTimeoutMs: local.startTimeoutMs,
+    log,
+  });
+  await broker.start();
+  return { connection, broker };
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import type { HubConfig } from '../platform/config.ts';
+import { redactUrl } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import { loadOrCreateSecrets } from '../platform/secrets.ts';
+import { loadSchemaFiles } from '../platform/schema-files.ts';
+import { buildApp } from './build-app.ts';
+import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
+import { resolveKafka } from './kafka-connection.ts';
+import { servicePrincipalName, serviceUserNames } from './topology.ts';
+
+export interface RunningHub {
+  app: FastifyInstance;
+  url: string;
+  brokers: readonly string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The main job: local broker (unless KAFKA_BROKERS), migrations, HTTP, the hub's users, topics
+ * and schemas. On any failure it stops what it had started before rethrowing.
+ */
+export async function startHub(config: HubConfig, log: Logger): Promise<RunningHub> {
+  const schemas = await loadSchemaFiles();
+  const secrets = await loadOrCreateSecrets(config.stateDir, serviceUserNames);
+  const { connection, broker } = await resolveKafka(config, secrets, log);
+  let app: FastifyInstance | null = null;
+  const stop = async () => {
+    if (app) await app.close().catch((err: unknown) => log.warn({ err }, 'closing the app failed'));
+    app = null;
+    await broker?.stop();
+  };
+  try {
+    app = await buildApp(config, { log, kafka: connection, service: { name: servicePrincipalName, token: secrets.serviceToken } });
+    await ensureServicePrincipal(app, secrets.serviceToken);
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    const { subjects } = await bootstrapHub({ app, secrets, schemas, log });
+    const url = address.replace('0.0.0.0', '127.0.0.1');
+    log.info(
+      {
+        url,
+        registry: config.registry.url ?? `${url}/registry`,
+        docs: `${url}/docs`,
+        metrics: `${url}/metrics`,
+        kafka: connection.brokers,
+        localBroker: broker !== null,
+        database: redactUrl(config.database.url),
+        redis: redactUrl(config.redis.url),
+        stateDir: config.stateDir,
+        schemas: Object.keys(subjects).length,
+      },
+      'hub is ready',
+    );
+    return { app, url, brokers: connection.brokers, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

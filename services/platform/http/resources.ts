@@ -1,0 +1,89 @@
+import fp from 'fastify-plugin';
+import type { AddressInfo } from 'node:net';
+import type { Kafka } from 'kafkajs';
+import type { HubConfig } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { openPool, type Pool } from '../db/pool.ts';
+import { migrate } from '../db/migrate.ts';
+import { openRedis, type Redis } from '../redis.ts';
+import { createKafkaClient, type KafkaConnection } from '../kafka/client.ts';
+import { createAdmin, type HubAdmin } from '../kafka/admin.ts';
+import { createProducer, type HubProducer } from '../kafka/producer.ts';
+import { createScramAdmin } from '../kafka/scram.ts';
+import { createRegistryClient, type RegistryClient } from '../registry-client.ts';
+import { HubError } from '../errors.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Pool;
+    redis: Redis;
+    kafka: { client: Kafka; connection: KafkaConnection; admin: HubAdmin; producer: HubProducer };
+    registry: RegistryClient;
+  }
+}
+
+/**
+ * Each resource is a plugin that opens itself (unless the caller injected one, which the caller
+ * then owns) and closes itself when the app closes.
+ */
+export const dbPlugin = fp<{ config: HubConfig; log: Logger; pool?: Pool }>(
+  async (app, { config, log, pool }) => {
+    const db = pool ?? (await openPool({ ...config.database, log: log.child({ module: 'db' }) }));
+    if (!pool) app.addHook('onClose', () => db.end());
+    await migrate({ pool: db, log: log.child({ module: 'migrate' }) });
+    app.decorate('db', db);
+  },
+  { name: 'hub-db' },
+);
+
+export const redisPlugin = fp<{ config: HubConfig; log: Logger; redis?: Redis }>(
+  async (app, { config, log, redis }) => {
+    const client = redis ?? (await openRedis({ ...config.redis, log: log.child({ module: 'redis' }) }));
+    if (!redis) app.addHook('onClose', async () => void (await client.quit().catch(() => client.disconnect())));
+    app.decorate('redis', client);
+  },
+  { name: 'hub-redis' },
+);
+
+export const kafkaPlugin = fp<{ connection: KafkaConnection; log: Logger; admin?: HubAdmin; producer?: HubProducer }>(
+  async (app, { connection, log, admin, producer }) => {
+    const client = createKafkaClient(connection, log);
+    const a = admin ?? (await createAdmin({ kafka: client, scram: createScramAdmin(connection) }));
+    const p = producer ?? (await createProducer({ kafka: client }));
+    app.addHook('onClose', async () => {
+      if (!producer) await p.close().catch(() => undefined);
+      if (!admin) await a.close().catch(() => undefined);
+    });
+    app.decorate('kafka', { client, connection, admin: a, producer: p });
+  },
+  { name: 'hub-kafka' },
+);
+
+/**
+ * The registry client. With no SCHEMA_REGISTRY_URL it calls this hub's own /registry over HTTP
+ * (the same path every Confluent client takes), so it is created on first use, after listen.
+ */
+export const registryClientPlugin = fp<{ config: HubConfig; serviceName: string; serviceToken: string; registry?: RegistryClient }>(
+  async (app, { config, serviceName, serviceToken, registry }) => {
+    let client: RegistryClient | null = registry ?? null;
+    const get = (): RegistryClient => {
+      if (client) return client;
+      let url = config.registry.url;
+      if (!url) {
+        const address = app.server.address() as AddressInfo | null;
+        if (!address) throw new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', 'the built-in registry is used before the hub listens');
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}/registry`;
+      }
+      client = createRegistryClient({ url, username: config.registry.username ?? serviceName, password: config.registry.password ?? serviceToken });
+      return client;
+    };
+    app.decorate('registry', {
+      register: (s, schema) => get().register(s, schema),
+      latestId: (s) => get().latestId(s),
+      encode: (id, v) => get().encode(id, v),
+      decode: (b) => get().decode(b),
+    });
+  },
+  { name: 'hub-registry-client' },
+);

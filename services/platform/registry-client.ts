@@ -1,0 +1,80 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { HubError, errorMessage } from './errors.ts';
+
+export interface RegistryClientOptions {
+  /** e.g. http://127.0.0.1:8080/registry */
+  url: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * The hub's view of a Confluent-compatible registry: schemas by subject, and Avro values in the
+ * Confluent wire format (magic byte 0, 4-byte schema id, Avro body). Schemas are cached by id.
+ */
+export interface RegistryClient {
+  register(subject: string, schema: string): Promise<number>;
+  latestId(subject: string): Promise<number>;
+  encode(schemaId: number, value: unknown): Promise<Buffer>;
+  decode<T = Record<string, unknown>>(buffer: Buffer): Promise<T>;
+}
+
+/** Reads the schema id from a Confluent-framed value without decoding it. */
+export function wireSchemaId(buffer: Buffer): number {
+  if (buffer.length < 5 || buffer.readUInt8(0) !== 0) {
+    throw new HubError('HUB_ERR_VALIDATION', 'value is not in the Confluent wire format (magic byte 0 + schema id)');
+  }
+  return buffer.readInt32BE(1);
+}
+
+function mapError(err: unknown, what: string): HubError {
+  const status = (err as { status?: number }).status;
+  if (status === 409 || status === 422) return new HubError('HUB_ERR_UNPROCESSABLE', `registry refused ${what}: ${errorMessage(err)}`, { cause: err });
+  if (status === 401) return new HubError('HUB_ERR_UNAUTHENTICATED', `registry refused the hub's credentials ${what}`, { cause: err });
+  if (status === 403) return new HubError('HUB_ERR_FORBIDDEN', `registry forbids ${what}`, { cause: err });
+  if (status === 404) return new HubError('HUB_ERR_NOT_FOUND', `registry has no ${what}`, { cause: err });
+  if (status !== undefined && status < 500) return new HubError('HUB_ERR_VALIDATION', `registry rejected ${what}: ${errorMessage(err)}`, { cause: err });
+  return new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', `schema registry failed ${what}: ${errorMessage(err)}`, { cause: err });
+}
+
+export function createRegistryClient({ url, username, password }: RegistryClientOptions): RegistryClient {
+  const registry = new SchemaRegistry({ host: url, auth: { username, password }, retry: { retries: 2 } });
+  return {
+    async register(subject, schema) {
+      try {
+        const { id } = await registry.register({ type: SchemaType.AVRO, schema }, { subject });
+        return id;
+      } catch (err) {
+        throw mapError(err, `schema for subject ${subject}`);
+      }
+    },
+    async latestId(subject) {
+      try {
+        return await registry.getLatestSchemaId(subject);
+      } catch (err) {
+        throw mapError(err, `subject ${subject}`);
+      }
+    },
+    async encode(schemaId, value) {
+      try {
+        return await registry.encode(schemaId, value);
+      } catch (err) {
+        if ((err as { name?: string }).name === 'ConfluentSchemaRegistryValidationError') {
+          throw new HubError('HUB_ERR_VALIDATION', `value does not match schema ${schemaId}: ${errorMessage(err)}`, { cause: err });
+        }
+        throw mapError(err, `schema ${schemaId}`);
+      }
+    },
+    async decode<T>(buffer: Buffer) {
+      const id = wireSchemaId(buffer);
+      try {
+        return (await registry.decode(buffer)) as T;
+      } catch (err) {
+        if ((err as { status?: number }).status === undefined) {
+          throw new HubError('HUB_ERR_VALIDATION', `value cannot be decoded with schema ${id}: ${errorMessage(err)}`, { cause: err });
+        }
+        throw mapError(err, `schema ${id}`);
+      }
+    },
+  };
+}

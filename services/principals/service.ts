@@ -1,0 +1,49 @@
+import type { HubAdmin } from '../platform/kafka/admin.ts';
+import type { PrincipalStore } from './store.ts';
+import { checkPrincipal } from './store.ts';
+import { newPassword, newToken } from './tokens.ts';
+import type { PrincipalCredentials } from './types.ts';
+import { HubError } from '../platform/errors.ts';
+
+export interface PrincipalService {
+  /** Creates the principal, its Kafka SCRAM user and its API token; the secrets are returned once. */
+  create(input: { name: string; role: string }): Promise<PrincipalCredentials>;
+  /** New API token and Kafka password; the old ones stop working. */
+  rotate(name: string): Promise<PrincipalCredentials>;
+  /** Disables the token and removes the Kafka user (its ACLs stay for the audit trail). */
+  disable(name: string): Promise<void>;
+}
+
+export function createPrincipalService({ store, admin }: { store: PrincipalStore; admin: HubAdmin }): PrincipalService {
+  return {
+    async create({ name, role }) {
+      checkPrincipal(name, role);
+      const token = newToken();
+      const password = newPassword();
+      // The row first: a name clash must never overwrite an existing Kafka user's password.
+      const principal = await store.insert({ name, role, token, kafkaUser: name });
+      try {
+        await admin.upsertUser(principal.kafkaUser, password);
+      } catch (err) {
+        await store.remove(name);
+        throw err;
+      }
+      return { name, role, kafka: { username: principal.kafkaUser, password }, token };
+    },
+    async rotate(name) {
+      const principal = await store.byName(name);
+      if (!principal) throw new HubError('HUB_ERR_NOT_FOUND', `no principal named "${name}"`);
+      const token = newToken();
+      const password = newPassword();
+      await admin.upsertUser(principal.kafkaUser, password);
+      await store.setToken(name, token);
+      return { name, role: principal.role, kafka: { username: principal.kafkaUser, password }, token };
+    },
+    async disable(name) {
+      const principal = await store.byName(name);
+      if (!principal) throw new HubError('HUB_ERR_NOT_FOUND', `no principal named "${name}"`);
+      await store.disable(name);
+      await admin.deleteUser(principal.kafkaUser);
+    },
+  };
+}

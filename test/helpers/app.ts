@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppDeps } from '../../services/hub/build-app.ts';
+import { ensureServicePrincipal } from '../../services/hub/bootstrap.ts';
+import { servicePrincipalName } from '../../services/hub/topology.ts';
+import type { HubConfig } from '../../services/platform/config.ts';
+import { newToken } from '../../services/principals/tokens.ts';
+import type { PrincipalCredentials, Role } from '../../services/principals/types.ts';
+import { createTestDb, type TestDb } from './db.ts';
+import { testConnection, uniqueName } from './kafka.ts';
+import { testConfig } from './config.ts';
+import { testLogger } from './logger.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: HubConfig;
+  db: TestDb;
+  /** A principal with a real Kafka user and token; disabled and removed by cleanup(). */
+  principal(role: Exclude<Role, 'service'>, prefix?: string): Promise<PrincipalCredentials>;
+  auth(creds: { token: string }): { authorization: string };
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The hub app on the test broker, a fresh Postgres schema and its own Redis key prefix. With
+ * `listen`, it serves on 127.0.0.1 (needed by the built-in registry client).
+ */
+export async function createTestApp({ listen = false, deps = {} }: { listen?: boolean; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
+  const db = await createTestDb();
+  const config = testConfig({ REDIS_KEY_PREFIX: `hub-test:${randomBytes(4).toString('hex')}:`, DATABASE_SCHEMA: db.schema });
+  const serviceToken = newToken();
+  const app = await buildApp(config, { log: testLogger(), kafka: testConnection(), service: { name: servicePrincipalName, token: serviceToken }, pool: db.pool, ...deps });
+  await ensureServicePrincipal(app, serviceToken);
+  if (listen) await app.listen({ host: '127.0.0.1', port: 0 });
+  const created: string[] = [];
+  return {
+    app,
+    config,
+    db,
+    async principal(role, prefix = role) {
+      const creds = await app.principals.create({ name: uniqueName(prefix), role });
+      created.push(creds.name);
+      return creds;
+    },
+    auth: ({ token }) => ({ authorization: `Bearer ${token}` }),
+    async cleanup() {
+      for (const name of created) {
+        const acls = await app.kafka.admin.aclsOf(name);
+        await app.kafka.admin.revoke(acls);
+        await app.principals.disable(name).catch(() => undefined);
+      }
+      await app.close();
+      await db.cleanup();
+    },
+  };
+}
