@@ -1,6 +1,11 @@
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Admin, type Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import { toHubKafkaError } from './client.ts';
 import type { ScramAdmin } from './scram.ts';
+
+// kafkajs is CommonJS: Node's ESM loader does not see all of its named exports.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+type AclResourceTypes = (typeof AclResourceTypes)[keyof typeof AclResourceTypes];
+type AclOperationTypes = (typeof AclOperationTypes)[keyof typeof AclOperationTypes];
 
 export interface TopicSpec {
   name: string;

@@ -1,6 +1,10 @@
-import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import kafkajs, { type LogEntry, type SASLOptions, type logLevel as LogLevel } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { HubError, errorMessage } from '../errors.ts';
+
+// kafkajs is CommonJS: Node's ESM loader does not see all of its named exports.
+const { Kafka, logLevel } = kafkajs;
+export type Kafka = InstanceType<typeof Kafka>;
 
 export interface KafkaConnection {
   brokers: readonly string[];
@@ -29,7 +33,7 @@ function pinoLogCreator(log: Logger) {
     };
 }
 
-function pinoToKafkaLevel(log: Logger): logLevel {
+function pinoToKafkaLevel(log: Logger): LogLevel {
   switch (log.level) {
     case 'debug':
     case 'trace':

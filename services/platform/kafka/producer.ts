@@ -1,5 +1,7 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 import { toHubKafkaError } from './client.ts';
+
+const { CompressionTypes } = kafkajs;
 
 export interface OutgoingRecord {
   key: string | Buffer | null;
