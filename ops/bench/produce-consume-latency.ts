@@ -17,6 +17,16 @@ const schema = JSON.stringify({
 /** A 1 KiB Avro record: 5 framing bytes + seq + length + a body sized to make 1024 bytes in all. */
 const body = 'x'.repeat(1024 - 5 - 3 - 2);
 
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function measure(env: BenchEnvironment, { topic, count, encode, decode }: { topic: string; count: number; encode: (seq: number) => Promise<Buffer>; decode: (value: Buffer) => Promise<unknown> }): Promise<{ latenciesMs: number[]; bytes: number }> {
   const kafka = createKafkaClient(env.connection, env.log);
   await env.app.kafka.admin.ensureTopics([{ name: topic, partitions: 1 }]);
@@ -27,6 +37,8 @@ async function measure(env: BenchEnvironment, { topic, count, encode, decode }: 
   let bytes = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
+  // Wait for the group to own the partition before timing anything.
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
@@ -39,15 +51,14 @@ async function measure(env: BenchEnvironment, { topic, count, encode, decode }: 
       if (latenciesMs.length >= count) done();
     },
   });
-  // Wait for the group to own the partition before timing anything.
-  await new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await withTimeout(joined, 60_000, 'the bench consumer did not join its group');
   for (let seq = 0; seq < count; seq++) {
     const value = await encode(seq);
     bytes = value.length;
     sentAt.set(seq, process.hrtime.bigint());
     await producer.send(topic, [{ key: String(seq), value }]);
   }
-  await finished;
+  await withTimeout(finished, 120_000, `only ${latenciesMs.length}/${count} records came back`);
   await consumer.disconnect();
   await producer.close();
   await env.app.kafka.admin.deleteTopics([topic]);

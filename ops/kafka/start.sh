@@ -45,7 +45,9 @@ jvm=(java "-Xms256m" "-Xmx${KAFKA_HEAP:-512m}" -XX:+UseG1GC -Djava.awt.headless=
      "-Dlog4j.configuration=file:$here/log4j.properties" "-Dkafka.logs.dir=$state/logs" -cp "$classpath")
 
 if [ ! -f "$state/data/meta.properties" ]; then
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  # A Kafka cluster id is 16 random bytes, base64url; one starting with "-" would read as an option.
+  cluster_id=-
+  while [[ $cluster_id == -* ]]; do cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
   "${jvm[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" \
     -c "$state/server.properties" \
     --add-scram "SCRAM-SHA-512=[name=$KAFKA_SUPER_USER,password=$KAFKA_SUPER_PASSWORD]" >"$state/logs/format.log" 2>&1 \
