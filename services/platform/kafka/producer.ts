@@ -1,7 +1,7 @@
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 import { toHubKafkaError } from './client.ts';
 
-const { CompressionTypes } = kafkajs;
+const { CompressionTypes, Partitioners } = kafkajs;
 
 export interface OutgoingRecord {
   key: string | Buffer | null;
@@ -25,7 +25,7 @@ export interface HubProducer {
 }
 
 export async function createProducer({ kafka, compress = false }: { kafka: Kafka; compress?: boolean }): Promise<HubProducer> {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   try {
     await producer.connect();
   } catch (err) {
