@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { HubConfig } from '../platform/config.ts';
@@ -48,7 +48,8 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
   const app = Fastify({
     loggerInstance: log.child({ module: 'http' }) as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimit,
-    disableRequestLogging: true,
+    // Requests are counted and timed on /metrics; refusals and failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },

@@ -79,7 +79,11 @@ export class LocalBroker {
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
-      for (const line of chunk.split('\n').filter(Boolean)) this.#log.warn({ broker: line.slice(0, 500) }, 'broker says');
+      // Broker warnings and the script's own messages matter; bash's job notices ("Terminated") do not.
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        const level = line.startsWith('[kafka') || line.startsWith('hub:') ? 'warn' : 'debug';
+        this.#log[level]({ broker: line.slice(0, 500) }, 'broker says');
+      }
     });
 
     const deadline = Date.now() + startTimeoutMs;
