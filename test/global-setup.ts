@@ -1,26 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { LocalBroker } from '../services/platform/kafka/local-broker.ts';
 import { createLogger } from '../services/platform/logger.ts';
 import { newPassword } from '../services/principals/tokens.ts';
+import { freePort } from '../services/platform/net.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     hubEnv: Record<string, string>;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
 }
 
 /**

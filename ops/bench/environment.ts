@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,17 +12,7 @@ import { newPassword, newToken } from '../../services/principals/tokens.ts';
 import { buildApp } from '../../services/hub/build-app.ts';
 import { ensureServicePrincipal } from '../../services/hub/bootstrap.ts';
 import { servicePrincipalName } from '../../services/hub/topology.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
+import { freePort } from '../../services/platform/net.ts';
 
 export interface BenchEnvironment {
   app: FastifyInstance;

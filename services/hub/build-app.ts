@@ -81,7 +81,8 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     app.decorate('principals', createPrincipalService({ store, admin: app.kafka.admin }));
 
     await app.register(healthRoutes, { prefix: '/health' });
-    await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator });
+    // With SCHEMA_REGISTRY_URL the hub uses that registry instead of serving its own.
+    if (!config.registry.url) await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator });
     await app.register(
       async (api) => {
         installBearerAuth(api, authenticator);

@@ -1,26 +1,15 @@
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
 import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { LocalSecrets } from '../platform/secrets.ts';
 import type { KafkaConnection } from '../platform/kafka/client.ts';
 import { LocalBroker } from '../platform/kafka/local-broker.ts';
+import { isListening } from '../platform/net.ts';
 
 export interface ResolvedKafka {
   connection: KafkaConnection;
   /** The broker this process started and must stop; null for an external or already running one. */
   broker: LocalBroker | null;
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -34,7 +23,7 @@ export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log
   }
   const { local } = config.kafka;
   const connection: KafkaConnection = { ...common, brokers: [`127.0.0.1:${local.port}`], username: secrets.kafkaSuperUser, password: secrets.kafkaSuperPassword };
-  if (reuseRunning && (await listening(local.port))) return { connection, broker: null };
+  if (reuseRunning && (await isListening(local.port))) return { connection, broker: null };
   const broker = new LocalBroker({
     dir: join(config.stateDir, 'kafka'),
     port: local.port,

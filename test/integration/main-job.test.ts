@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -10,15 +9,7 @@ import pg from 'pg';
 import { hubEnv, startHubProcess } from '../helpers/spawn-hub.ts';
 import { testConfig } from '../helpers/config.ts';
 import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
+import { freePort } from '../../services/platform/net.ts';
 
 const processesUsing = (dir: string) => {
   try {

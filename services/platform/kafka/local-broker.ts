@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import { HubError, errorMessage } from '../errors.ts';
 import { createKafkaClient } from './client.ts';
+import { isListening } from '../net.ts';
 
 const startScript = fileURLToPath(new URL('../../../ops/kafka/start.sh', import.meta.url));
 
@@ -21,17 +21,6 @@ export interface LocalBrokerOptions {
   superPassword: string;
   startTimeoutMs: number;
   log: Logger;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -54,7 +43,7 @@ export class LocalBroker {
   async start(): Promise<void> {
     const { dir, port, controllerPort, heap, superUser, superPassword, startTimeoutMs } = this.#opts;
     for (const p of [port, controllerPort]) {
-      if (await portOpen(p)) {
+      if (await isListening(p)) {
         throw new HubError('HUB_ERR_STARTUP', `port ${p} on 127.0.0.1 is already in use (another hub running?): stop it, or set KAFKA_LOCAL_PORT and KAFKA_LOCAL_CONTROLLER_PORT to free ports`);
       }
     }
@@ -98,7 +87,7 @@ export class LocalBroker {
         const tail = await readFile(join(dir, 'logs', 'server.log'), 'utf8').then((s) => s.split('\n').slice(-15).join('\n'), () => '');
         throw new HubError('HUB_ERR_STARTUP', `the local Kafka broker exited during start-up (${stderr.trim().split('\n').pop() ?? 'no output'}); see ${join(dir, 'logs')}${tail ? `\n${tail}` : ''}`);
       }
-      if (await portOpen(port)) {
+      if (await isListening(port)) {
         const admin = kafka.admin({ retry: { retries: 0 } });
         try {
           await admin.connect();
