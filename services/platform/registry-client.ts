@@ -15,6 +15,8 @@ export interface RegistryClientOptions {
 export interface RegistryClient {
   register(subject: string, schema: string): Promise<number>;
   latestId(subject: string): Promise<number>;
+  /** The latest version of a subject: its global id and schema text. */
+  latest(subject: string): Promise<{ id: number; version: number; schema: string }>;
   encode(schemaId: number, value: unknown): Promise<Buffer>;
   decode<T = Record<string, unknown>>(buffer: Buffer): Promise<T>;
 }
@@ -39,6 +41,7 @@ function mapError(err: unknown, what: string): HubError {
 
 export function createRegistryClient({ url, username, password }: RegistryClientOptions): RegistryClient {
   const registry = new SchemaRegistry({ host: url, auth: { username, password }, retry: { retries: 2 } });
+  const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   return {
     async register(subject, schema) {
       try {
@@ -54,6 +57,17 @@ export function createRegistryClient({ url, username, password }: RegistryClient
       } catch (err) {
         throw mapError(err, `subject ${subject}`);
       }
+    },
+    async latest(subject) {
+      let res: Response;
+      try {
+        res = await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions/latest`, { headers: { authorization, accept: 'application/vnd.schemaregistry.v1+json' } });
+      } catch (err) {
+        throw new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', `cannot reach the schema registry at ${url}: ${errorMessage(err)}`, { cause: err });
+      }
+      const body = (await res.json().catch(() => ({}))) as { id?: number; version?: number; schema?: string; message?: string };
+      if (!res.ok) throw mapError(Object.assign(new Error(body.message ?? `status ${res.status}`), { status: res.status }), `subject ${subject}`);
+      return { id: body.id as number, version: body.version as number, schema: body.schema as string };
     },
     async encode(schemaId, value) {
       try {

@@ -81,6 +81,7 @@ export const registryClientPlugin = fp<{ config: HubConfig; serviceName: string;
     app.decorate('registry', {
       register: (s, schema) => get().register(s, schema),
       latestId: (s) => get().latestId(s),
+      latest: (s) => get().latest(s),
       encode: (id, v) => get().encode(id, v),
       decode: (b) => get().decode(b),
     });
