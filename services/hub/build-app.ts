@@ -18,6 +18,15 @@ import { createAuthenticator } from '../principals/authenticator.ts';
 import { createPrincipalService, type PrincipalService } from '../principals/service.ts';
 import type { Authenticator } from '../principals/types.ts';
 import { registryPlugin } from '../registry/plugin.ts';
+import { loadSchemaFiles, type DatasetSchema } from '../platform/schema-files.ts';
+import { createCatalogStore } from '../catalog/store.ts';
+import { createCatalogService, type CatalogService } from '../catalog/service.ts';
+import { createDepartmentService, createDepartmentStore } from '../catalog/departments.ts';
+import { catalogRoutes } from '../catalog/routes.ts';
+import { createRawPublisher } from '../ingest/publisher.ts';
+import { createIngestService, type IngestService } from '../ingest/service.ts';
+import { createIdempotencyStore } from '../ingest/idempotency.ts';
+import { ingestRoutes } from '../ingest/http-routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { principalRoutes } from './routes/principals.ts';
 
@@ -25,6 +34,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     principals: PrincipalService;
     authenticator: Authenticator;
+    catalog: CatalogService;
+    ingest: IngestService;
   }
 }
 
@@ -40,6 +51,8 @@ export interface AppDeps {
   admin?: HubAdmin;
   producer?: HubProducer;
   registry?: RegistryClient;
+  /** The dataset schemas; read from schemas/ when not given. */
+  schemas?: readonly DatasetSchema[];
 }
 
 /** Builds the hub's HTTP app; it does not listen. Resources close when the app closes. */
@@ -79,14 +92,36 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     const authenticator = createAuthenticator({ store, cacheTtlMs: config.auth.cacheTtlMs });
     app.decorate('authenticator', authenticator);
     app.decorate('principals', createPrincipalService({ store, admin: app.kafka.admin }));
+    const schemas = deps.schemas ?? (await loadSchemaFiles());
+    const departmentStore = createDepartmentStore({ pool: app.db });
+    const departments = createDepartmentService({ store: departmentStore, principals: app.principals, principalStore: store, admin: app.kafka.admin });
+    app.decorate('catalog', createCatalogService({
+      config,
+      log,
+      store: createCatalogStore({ pool: app.db }),
+      departments: departmentStore,
+      admin: app.kafka.admin,
+      registry: app.registry,
+      schemas: new Map(schemas.map((s) => [s.dataset, s])),
+    }));
+    const publisher = createRawPublisher({ producer: app.kafka.producer, registry: app.registry });
+    app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher }));
+    const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
 
     await app.register(healthRoutes, { prefix: '/health' });
     // With SCHEMA_REGISTRY_URL the hub uses that registry instead of serving its own.
-    if (!config.registry.url) await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator });
+    if (!config.registry.url) {
+      // Departments manage the schemas of their own raw topics; everything else is the authority's.
+      const canWriteSubject = (p: { role: string; name: string }, subject: string) =>
+        p.role === 'authority' || p.role === 'service' || (p.role === 'department' && subject.startsWith(`raw.${p.name}.`));
+      await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator, canWriteSubject });
+    }
     await app.register(
       async (api) => {
         installBearerAuth(api, authenticator);
         await api.register(principalRoutes, { principals: app.principals });
+        await api.register(catalogRoutes, { catalog: app.catalog, departments, departmentStore });
+        await api.register(ingestRoutes, { ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch });
       },
       { prefix: '/api/v1' },
     );

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { HubError } from './errors.ts';
+import { jurisdictionIds, type JurisdictionId } from './calendar/jurisdictions.ts';
 
 /** The one place the hub reads its environment. Everything else receives a frozen HubConfig. */
 
@@ -46,6 +47,11 @@ export const settings = {
   retryInitialDelay: { env: 'HUB_RETRY_INITIAL_MS', kind: 'int', default: '200', min: 1, doc: 'first backoff (ms)' },
   retryMaxDelay: { env: 'HUB_RETRY_MAX_MS', kind: 'int', default: '10000', min: 1, doc: 'largest backoff (ms)' },
   retryMaxElapsed: { env: 'HUB_RETRY_MAX_ELAPSED_MS', kind: 'int', default: '60000', min: 0, doc: 'give up after (ms)' },
+  jurisdiction: { env: 'HUB_JURISDICTION', kind: 'string', default: 'hefei', doc: 'whose deadlines apply: hefei, fuzhou, wuxi, quanzhou or zhongshan' },
+  freshnessInterval: { env: 'HUB_FRESHNESS_INTERVAL_MS', kind: 'int', default: '60000', min: 100, doc: 'how often update cycles are checked (ms)' },
+  rawTopicPartitions: { env: 'HUB_RAW_TOPIC_PARTITIONS', kind: 'int', default: '3', min: 1, max: 1000, doc: 'partitions of a new raw topic' },
+  ingestMaxBatch: { env: 'HUB_INGEST_MAX_BATCH', kind: 'int', default: '5000', min: 1, doc: 'records per HTTP ingest call' },
+  idempotencyLease: { env: 'HUB_IDEMPOTENCY_LEASE_MS', kind: 'int', default: '60000', min: 100, doc: 'an unfinished Idempotency-Key may be retried after (ms)' },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -68,6 +74,9 @@ export interface HubConfig {
   readonly registry: { readonly url: string | null; readonly username: string | null; readonly password: string | null };
   readonly auth: { readonly cacheTtlMs: number };
   readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly maxElapsedMs: number };
+  readonly jurisdiction: JurisdictionId;
+  readonly catalog: { readonly rawTopicPartitions: number };
+  readonly ingest: { readonly maxBatch: number; readonly idempotencyLeaseMs: number; readonly freshnessIntervalMs: number };
   readonly shutdownTimeoutMs: number;
 }
 
@@ -131,6 +140,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
   if (raw.kafkaBrokers !== undefined && (raw.kafkaUsername === undefined || raw.kafkaPassword === undefined)) {
     problems.push('KAFKA_BROKERS is set: set KAFKA_USERNAME and KAFKA_PASSWORD to the hub super user too');
   }
+  if (raw.jurisdiction !== undefined && !(jurisdictionIds as string[]).includes(raw.jurisdiction)) {
+    problems.push(`HUB_JURISDICTION must be one of ${jurisdictionIds.join(', ')}, got "${raw.jurisdiction}"`);
+  }
   if (problems.length > 0) {
     throw new HubError('HUB_ERR_CONFIG', `invalid configuration: ${problems.join('; ')}`);
   }
@@ -155,6 +167,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
     registry: { url: opt('registryUrl'), username: opt('registryUsername'), password: opt('registryPassword') },
     auth: { cacheTtlMs: int('authCacheTtl') },
     retry: { initialDelayMs: int('retryInitialDelay'), maxDelayMs: int('retryMaxDelay'), maxElapsedMs: int('retryMaxElapsed') },
+    jurisdiction: str('jurisdiction') as JurisdictionId,
+    catalog: { rawTopicPartitions: int('rawTopicPartitions') },
+    ingest: { maxBatch: int('ingestMaxBatch'), idempotencyLeaseMs: int('idempotencyLease'), freshnessIntervalMs: int('freshnessInterval') },
     shutdownTimeoutMs: int('shutdownTimeout'),
   } satisfies HubConfig);
 }

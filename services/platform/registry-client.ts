@@ -31,7 +31,8 @@ export function wireSchemaId(buffer: Buffer): number {
 
 function mapError(err: unknown, what: string): HubError {
   const status = (err as { status?: number }).status;
-  if (status === 409 || status === 422) return new HubError('HUB_ERR_UNPROCESSABLE', `registry refused ${what}: ${errorMessage(err)}`, { cause: err });
+  if (status === 409) return new HubError('HUB_ERR_CONFLICT', `registry refused ${what}: ${errorMessage(err)}`, { cause: err });
+  if (status === 422) return new HubError('HUB_ERR_UNPROCESSABLE', `registry refused ${what}: ${errorMessage(err)}`, { cause: err });
   if (status === 401) return new HubError('HUB_ERR_UNAUTHENTICATED', `registry refused the hub's credentials ${what}`, { cause: err });
   if (status === 403) return new HubError('HUB_ERR_FORBIDDEN', `registry forbids ${what}`, { cause: err });
   if (status === 404) return new HubError('HUB_ERR_NOT_FOUND', `registry has no ${what}`, { cause: err });

@@ -6,6 +6,7 @@ import { servicePrincipalName } from '../../services/hub/topology.ts';
 import type { HubConfig } from '../../services/platform/config.ts';
 import { newToken } from '../../services/principals/tokens.ts';
 import type { PrincipalCredentials, Role } from '../../services/principals/types.ts';
+import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { testConnection, uniqueName } from './kafka.ts';
 import { testConfig } from './config.ts';
@@ -18,6 +19,10 @@ export interface TestApp {
   /** A principal with a real Kafka user and token; disabled and removed by cleanup(). */
   principal(role: Exclude<Role, 'service'>, prefix?: string): Promise<PrincipalCredentials>;
   auth(creds: { token: string }): { authorization: string };
+  /** An onboarded department (via the API, as an authority); its topics, ACLs and user go at cleanup(). */
+  department(prefix?: string): Promise<PrincipalCredentials>;
+  /** Declares a dataset for a department (as that department) and returns the entry. */
+  declare(dept: PrincipalCredentials, body: Record<string, unknown>): Promise<CatalogEntry>;
   cleanup(): Promise<void>;
 }
 
@@ -33,17 +38,38 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
   await ensureServicePrincipal(app, serviceToken);
   if (listen) await app.listen({ host: '127.0.0.1', port: 0 });
   const created: string[] = [];
+  const departments: string[] = [];
+  let authority: PrincipalCredentials | null = null;
+  const principal = async (role: Exclude<Role, 'service'>, prefix: string = role) => {
+    const creds = await app.principals.create({ name: uniqueName(prefix), role });
+    created.push(creds.name);
+    return creds;
+  };
   return {
     app,
     config,
     db,
-    async principal(role, prefix = role) {
-      const creds = await app.principals.create({ name: uniqueName(prefix), role });
-      created.push(creds.name);
-      return creds;
-    },
+    principal,
     auth: ({ token }) => ({ authorization: `Bearer ${token}` }),
+    async department(prefix = 'dept') {
+      authority ??= await principal('authority');
+      const name = uniqueName(prefix);
+      const res = await app.inject({ method: 'POST', url: '/api/v1/departments', headers: { authorization: `Bearer ${authority.token}` }, payload: { name, displayName: `测试部门 ${name}` } });
+      if (res.statusCode !== 201) throw new Error(`onboarding ${name} failed: ${res.statusCode} ${res.body}`);
+      departments.push(name);
+      created.push(name);
+      return (res.json() as { credentials: PrincipalCredentials }).credentials;
+    },
+    async declare(dept, body) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/catalog', headers: { authorization: `Bearer ${dept.token}` }, payload: body });
+      if (res.statusCode !== 201) throw new Error(`declaring ${JSON.stringify(body)} failed: ${res.statusCode} ${res.body}`);
+      return res.json() as CatalogEntry;
+    },
     async cleanup() {
+      if (departments.length > 0) {
+        const topics = (await app.kafka.admin.listTopics()).filter((t) => departments.some((d) => t.startsWith(`raw.${d}.`) || t.startsWith(`connect.${d}.`)));
+        if (topics.length > 0) await app.kafka.admin.deleteTopics(topics);
+      }
       for (const name of created) {
         const acls = await app.kafka.admin.aclsOf(name);
         await app.kafka.admin.revoke(acls);
