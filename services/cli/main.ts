@@ -5,12 +5,14 @@ import { createLogger, type Logger } from '../platform/logger.ts';
 import { HubError, errorMessage, isHubError } from '../platform/errors.ts';
 import { startHub } from '../hub/runtime.ts';
 import { runPrincipalCommand } from './principal-command.ts';
+import { runConnectorCommand } from './connector-command.ts';
 
 const usage = `usage:
   hub [start]                                   start the whole hub (local broker unless KAFKA_BROKERS is set)
   hub principal create <name> --role <role> [--json]
   hub principal rotate <name> [--json]          new token and Kafka password
   hub principal disable <name>
+  hub connector run <config.json>               run a department database connector (JSON logs on stderr)
 roles: authority, steward, department, consumer, auditor`;
 
 async function start(log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
@@ -74,6 +76,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
     const [action, name] = rest;
     await runPrincipalCommand({ config: loadConfig(env), log, action, name, role: values.role, json: values.json ?? false, out: process.stdout });
+    return 0;
+  }
+  if (command === 'connector') {
+    const log = createLogger({ level: env.LOG_LEVEL ?? 'info', destination: pino.destination(2) });
+    await runConnectorCommand({ action: rest[0], configPath: rest[1], env, log });
     return 0;
   }
   throw new HubError('HUB_ERR_VALIDATION', `unknown command "${command}"\n${usage}`);

@@ -27,6 +27,8 @@ import { createRawPublisher } from '../ingest/publisher.ts';
 import { createIngestService, type IngestService } from '../ingest/service.ts';
 import { createIdempotencyStore } from '../ingest/idempotency.ts';
 import { ingestRoutes } from '../ingest/http-routes.ts';
+import { createFreshnessWatcher, type FreshnessWatcher } from '../ingest/freshness.ts';
+import { alertRoutes } from '../ingest/alert-routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { principalRoutes } from './routes/principals.ts';
 
@@ -36,6 +38,7 @@ declare module 'fastify' {
     authenticator: Authenticator;
     catalog: CatalogService;
     ingest: IngestService;
+    freshness: FreshnessWatcher;
   }
 }
 
@@ -106,6 +109,8 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     }));
     const publisher = createRawPublisher({ producer: app.kafka.producer, registry: app.registry });
     app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher }));
+    app.decorate('freshness', createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs }));
+    app.addHook('onClose', async () => app.freshness.stop());
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
 
     await app.register(healthRoutes, { prefix: '/health' });
@@ -122,6 +127,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(principalRoutes, { principals: app.principals });
         await api.register(catalogRoutes, { catalog: app.catalog, departments, departmentStore });
         await api.register(ingestRoutes, { ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch });
+        await api.register(alertRoutes, { freshness: app.freshness });
       },
       { prefix: '/api/v1' },
     );

@@ -8,6 +8,7 @@ import { buildApp } from './build-app.ts';
 import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
 import { resolveKafka } from './kafka-connection.ts';
 import { servicePrincipalName, serviceUserNames } from './topology.ts';
+import { startWorkers, type Workers } from './workers.ts';
 
 export interface RunningHub {
   app: FastifyInstance;
@@ -25,7 +26,10 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
   const secrets = await loadOrCreateSecrets(config.stateDir, serviceUserNames);
   const { connection, broker } = await resolveKafka(config, secrets, log);
   let app: FastifyInstance | null = null;
+  let workers: Workers | null = null;
   const stop = async () => {
+    await workers?.stop().catch((err: unknown) => log.warn({ err }, 'stopping the workers failed'));
+    workers = null;
     if (app) await app.close().catch((err: unknown) => log.warn({ err }, 'closing the app failed'));
     app = null;
     await broker?.stop();
@@ -35,6 +39,7 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
     await ensureServicePrincipal(app, secrets.serviceToken);
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const { subjects } = await bootstrapHub({ app, secrets, schemas, log });
+    workers = await startWorkers(app, { log });
     const url = address.replace('0.0.0.0', '127.0.0.1');
     log.info(
       {

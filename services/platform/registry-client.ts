@@ -17,6 +17,8 @@ export interface RegistryClient {
   latestId(subject: string): Promise<number>;
   /** The latest version of a subject: its global id and schema text. */
   latest(subject: string): Promise<{ id: number; version: number; schema: string }>;
+  /** The subjects (and versions) that use a schema id. */
+  subjectsOf(schemaId: number): Promise<{ subject: string; version: number }[]>;
   encode(schemaId: number, value: unknown): Promise<Buffer>;
   decode<T = Record<string, unknown>>(buffer: Buffer): Promise<T>;
 }
@@ -43,6 +45,17 @@ function mapError(err: unknown, what: string): HubError {
 export function createRegistryClient({ url, username, password }: RegistryClientOptions): RegistryClient {
   const registry = new SchemaRegistry({ host: url, auth: { username, password }, retry: { retries: 2 } });
   const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  async function getJson<T>(path: string, what: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${url}${path}`, { headers: { authorization, accept: 'application/vnd.schemaregistry.v1+json' } });
+    } catch (err) {
+      throw new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', `cannot reach the schema registry at ${url}: ${errorMessage(err)}`, { cause: err });
+    }
+    const body = (await res.json().catch(() => ({}))) as T & { message?: string };
+    if (!res.ok) throw mapError(Object.assign(new Error(body.message ?? `status ${res.status}`), { status: res.status }), what);
+    return body;
+  }
   return {
     async register(subject, schema) {
       try {
@@ -60,16 +73,10 @@ export function createRegistryClient({ url, username, password }: RegistryClient
       }
     },
     async latest(subject) {
-      let res: Response;
-      try {
-        res = await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions/latest`, { headers: { authorization, accept: 'application/vnd.schemaregistry.v1+json' } });
-      } catch (err) {
-        throw new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', `cannot reach the schema registry at ${url}: ${errorMessage(err)}`, { cause: err });
-      }
-      const body = (await res.json().catch(() => ({}))) as { id?: number; version?: number; schema?: string; message?: string };
-      if (!res.ok) throw mapError(Object.assign(new Error(body.message ?? `status ${res.status}`), { status: res.status }), `subject ${subject}`);
-      return { id: body.id as number, version: body.version as number, schema: body.schema as string };
+      const body = await getJson<{ id: number; version: number; schema: string }>(`/subjects/${encodeURIComponent(subject)}/versions/latest`, `subject ${subject}`);
+      return { id: body.id, version: body.version, schema: body.schema };
     },
+    subjectsOf: (schemaId) => getJson<{ subject: string; version: number }[]>(`/schemas/ids/${schemaId}/versions`, `schema ${schemaId}`),
     async encode(schemaId, value) {
       try {
         return await registry.encode(schemaId, value);

@@ -33,3 +33,32 @@ export async function consume(kafka: Kafka, { topic, groupId, count = 1, timeout
     await consumer.disconnect().catch(() => undefined);
   }
 }
+
+/**
+ * Reads a shared topic from the start with a fresh group until `count` messages match `keep`
+ * (tests share topics such as hub.dead-letter, so each picks out its own records).
+ */
+export async function collect(kafka: Kafka, { topic, keep, count, timeoutMs = 20_000 }: { topic: string; keep: (m: KafkaMessage) => boolean; count: number; timeoutMs?: number }): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `collect-${Math.random().toString(36).slice(2)}` });
+  const found: KafkaMessage[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`found ${found.length}/${count} matching messages on ${topic} within ${timeoutMs} ms`)), timeoutMs);
+      consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (keep(message)) found.push(message);
+          if (found.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+    return found;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}

@@ -82,6 +82,7 @@ export const registryClientPlugin = fp<{ config: HubConfig; serviceName: string;
       register: (s, schema) => get().register(s, schema),
       latestId: (s) => get().latestId(s),
       latest: (s) => get().latest(s),
+      subjectsOf: (id) => get().subjectsOf(id),
       encode: (id, v) => get().encode(id, v),
       decode: (b) => get().decode(b),
     });
