@@ -85,16 +85,16 @@ describe('the native Kafka path', () => {
     expect(raised).toHaveLength(1);
     expect(raised[0]).toMatchObject({ provider: quiet.provider, dataset: 'theme.market_inspection', updateCycle: 'hourly', resolvedAt: null });
     expect((await t.app.freshness.check(later)).filter((a) => a.entryId === quiet.id)).toHaveLength(0);
-    await createActivityStore({ pool: t.db.pool }).record(quiet.id, 1, 'http', new Date());
-    expect((await t.app.freshness.list({ provider: quiet.provider }))[0]).toMatchObject({ entryId: quiet.id, resolvedAt: expect.any(String) });
-    const reopened = (await t.app.freshness.check(new Date(Date.now() + 10 * 60 * 1000))).filter((a) => a.entryId === quiet.id);
-    expect(reopened).toHaveLength(0);
 
     const steward = await t.principal('steward');
     const listed = (await t.app.inject({ url: '/api/v1/alerts/freshness?open=true', headers: t.auth(steward) })).json() as { entryId: string }[];
     expect(listed.map((a) => a.entryId)).toContain(quiet.id);
     const consumer = await t.principal('consumer');
     expect((await t.app.inject({ url: '/api/v1/alerts/freshness', headers: t.auth(consumer) })).statusCode).toBe(403);
+    await createActivityStore({ pool: t.db.pool }).record(quiet.id, 1, 'http', new Date());
+    expect((await t.app.freshness.list({ provider: quiet.provider }))[0]).toMatchObject({ entryId: quiet.id, resolvedAt: expect.any(String) });
+    const reopened = (await t.app.freshness.check(new Date(Date.now() + 10 * 60 * 1000))).filter((a) => a.entryId === quiet.id);
+    expect(reopened).toHaveLength(0);
 
     // The natively produced record of the first test counts as activity for `entry`.
     const deadline = Date.now() + 15_000;
