@@ -77,6 +77,15 @@ describe('the native Kafka path', () => {
     expect(mine.find((m) => m.key?.toString() === 'k1')?.value?.toString()).toBe('{"not": "avro"}');
   });
 
+  it('guards a dataset declared after it started, without a restart', async () => {
+    const later = await t.declare(dept, { dataset: 'theme.market_inspection', updateCycle: 'daily' });
+    const marker = randomUUID();
+    // The validator's group may still be rebalancing onto the new topic; the record waits for it.
+    await producer.send({ topic: later.topic, acks: -1, messages: [{ key: 'x', value: Buffer.from('garbage'), headers: { ...headers(), marker } }] });
+    const [dead] = await collect(superClient(), { topic: deadLetterTopic, keep: (m) => m.headers?.marker?.toString() === marker, count: 1 });
+    expect(dead?.headers?.['hub-dlq-topic']?.toString()).toBe(later.topic);
+  });
+
   it('raises a freshness alert for a provider silent past its cycle, once, and clears it when data arrives', async () => {
     const quiet = await t.declare(await t.department('quiet'), { dataset: 'theme.market_inspection', updateCycle: 'hourly' });
     const later = new Date(Date.now() + 2 * 60 * 60 * 1000);
