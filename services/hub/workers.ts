@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.ts';
 import { createCatalogStore } from '../catalog/store.ts';
 import { createActivityStore } from '../ingest/activity.ts';
 import { RawTopicValidator } from '../ingest/raw-validator.ts';
+import { ingestMetrics } from '../ingest/metrics.ts';
 
 export interface Workers {
   validator: RawTopicValidator;
@@ -23,6 +24,7 @@ export async function startWorkers(app: FastifyInstance, { log, groupId = 'hub-i
     activity: createActivityStore({ pool: app.db }),
     log,
     groupId,
+    metrics: ingestMetrics(app.metrics),
   });
   await validator.start();
   // Not awaited: declaring a dataset must not wait for the validator's group to rebalance.

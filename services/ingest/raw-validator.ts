@@ -7,6 +7,7 @@ import type { RegistryClient } from '../platform/registry-client.ts';
 import type { CatalogStore } from '../catalog/store.ts';
 import type { CatalogEntry } from '../catalog/entry.ts';
 import type { ActivityStore } from './activity.ts';
+import type { IngestMetrics } from './metrics.ts';
 import { wireSchemaId } from '../platform/registry-client.ts';
 import { errorMessage } from '../platform/errors.ts';
 import { hubTopics } from '../hub/topology.ts';
@@ -23,6 +24,7 @@ export interface ValidatorOptions {
   activity: ActivityStore;
   log: Logger;
   groupId: string;
+  metrics?: IngestMetrics;
 }
 
 type Verdict = { ok: true } | { ok: false; reason: string };
@@ -143,6 +145,7 @@ export class RawTopicValidator {
         path = (header(message.headers, ingestHeaders.path) as IngestPath | undefined) ?? 'kafka';
       } else {
         this.#log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: verdict.reason }, 'raw record sent to the dead-letter topic');
+        this.#o.metrics?.deadLettered.inc({ topic: batch.topic });
         await this.#o.producer.send(deadLetterTopic, [
           {
             key: message.key,

@@ -4,6 +4,7 @@ import { parseEntrySchema } from '../catalog/entry.ts';
 import { createRecordCoercer, type FieldError, type RecordCoercer } from './coerce.ts';
 import type { PublishRecord, RawPublisher, RawTarget } from './publisher.ts';
 import type { IngestPath } from './headers.ts';
+import type { IngestMetrics } from './metrics.ts';
 
 export interface RejectedRecord {
   /** Position in the batch (0-based) for HTTP, line number (1-based) for files. */
@@ -30,7 +31,7 @@ export interface IngestService {
   ingest(resolved: ResolvedTarget, records: readonly unknown[], path: IngestPath, options?: { text?: boolean; firstIndex?: number }): Promise<{ accepted: number; rejected: RejectedRecord[] }>;
 }
 
-export function createIngestService({ catalog, registry, publisher, cacheTtlMs = 30_000 }: { catalog: CatalogService; registry: RegistryClient; publisher: RawPublisher; cacheTtlMs?: number }): IngestService {
+export function createIngestService({ catalog, registry, publisher, metrics, cacheTtlMs = 30_000 }: { catalog: CatalogService; registry: RegistryClient; publisher: RawPublisher; metrics?: IngestMetrics; cacheTtlMs?: number }): IngestService {
   const targets = new Map<string, { resolved: ResolvedTarget; until: number }>();
   const coercers = new Map<number, RecordCoercer>();
   catalog.onChange((entry) => void targets.delete(`${entry.provider}/${entry.dataset}`));
@@ -59,6 +60,9 @@ export function createIngestService({ catalog, registry, publisher, cacheTtlMs =
         else rejected.push({ index: firstIndex + i, errors: result.errors });
       });
       await publisher.publish(target, path, good);
+      const labels = { dataset: target.dataset, provider: target.provider, path };
+      metrics?.accepted.inc(labels, good.length);
+      if (rejected.length > 0) metrics?.rejected.inc(labels, rejected.length);
       return { accepted: good.length, rejected };
     },
   };

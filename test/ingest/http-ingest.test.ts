@@ -55,6 +55,9 @@ describe('HTTP ingest', () => {
     expect(headers['hub-ingest-path']?.toString()).toBe('http');
     expect(headers['hub-record-id']?.toString()).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(headers['hub-event-time']!.toString())).not.toBeNaN();
+    const metrics = (await t.app.inject('/metrics')).body;
+    expect(metrics).toContain(`hub_ingest_records_accepted_total{dataset="theme.tax_credit_rating",provider="${dept.name}",path="http"} 3`);
+    expect(metrics).toContain(`hub_ingest_records_rejected_total{dataset="theme.tax_credit_rating",provider="${dept.name}",path="http"} 3`);
     expect(messages[0]!.key?.toString()).toMatch(new RegExp(`^${String(rating.taxpayer_id)}\\|200[136]$`));
   });
 
