@@ -6,6 +6,7 @@ import { HubError, errorMessage, isHubError } from '../platform/errors.ts';
 import { startHub } from '../hub/runtime.ts';
 import { runPrincipalCommand } from './principal-command.ts';
 import { runConnectorCommand } from './connector-command.ts';
+import { runImportCommand } from './import-command.ts';
 
 const usage = `usage:
   hub [start]                                   start the whole hub (local broker unless KAFKA_BROKERS is set)
@@ -13,6 +14,8 @@ const usage = `usage:
   hub principal rotate <name> [--json]          new token and Kafka password
   hub principal disable <name>
   hub connector run <config.json>               run a department database connector (JSON logs on stderr)
+  hub import <dataset> <file> [--format csv|ndjson] [--url URL] [--token TOKEN] [--from-line N] [--json]
+                                                upload a CSV or NDJSON file as a department (HUB_URL, HUB_TOKEN)
 roles: authority, steward, department, consumer, auditor`;
 
 async function start(log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
@@ -56,6 +59,11 @@ async function start(log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === 'import') {
+    // A client of a running hub with options of its own, parsed by the command.
+    await runImportCommand({ args: argv.slice(1), env, out: process.stdout, err: process.stderr });
+    return 0;
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -27,6 +27,8 @@ import { createRawPublisher } from '../ingest/publisher.ts';
 import { createIngestService, type IngestService } from '../ingest/service.ts';
 import { createIdempotencyStore } from '../ingest/idempotency.ts';
 import { ingestRoutes } from '../ingest/http-routes.ts';
+import { ingestMetrics } from '../ingest/metrics.ts';
+import { fileRoutes } from '../ingest/file-routes.ts';
 import { createFreshnessWatcher, type FreshnessWatcher } from '../ingest/freshness.ts';
 import { alertRoutes } from '../ingest/alert-routes.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -108,7 +110,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
       schemas: new Map(schemas.map((s) => [s.dataset, s])),
     }));
     const publisher = createRawPublisher({ producer: app.kafka.producer, registry: app.registry });
-    app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher }));
+    app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher, metrics: ingestMetrics(app.metrics) }));
     app.decorate('freshness', createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs }));
     app.addHook('onClose', async () => app.freshness.stop());
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
@@ -127,6 +129,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(principalRoutes, { principals: app.principals });
         await api.register(catalogRoutes, { catalog: app.catalog, departments, departmentStore });
         await api.register(ingestRoutes, { ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch });
+        await api.register(fileRoutes, { ingest: app.ingest, maxBytes: config.ingest.fileMaxBytes, batchSize: config.ingest.fileBatch });
         await api.register(alertRoutes, { freshness: app.freshness });
       },
       { prefix: '/api/v1' },

@@ -117,6 +117,7 @@ export async function importRows({ ingest, resolved, source, batchSize, maxListe
     // The rows before a broken spot are whole: they go through, and the error names the spot.
     await flush();
   } catch (err) {
+    await rows.return(undefined).catch(() => undefined);
     throw failure(err, segment.firstLine, false);
   }
   if (unreadable !== null) throw failure(unreadable, source.nextLine(), true);

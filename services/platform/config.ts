@@ -52,6 +52,10 @@ export const settings = {
   rawTopicPartitions: { env: 'HUB_RAW_TOPIC_PARTITIONS', kind: 'int', default: '3', min: 1, max: 1000, doc: 'partitions of a new raw topic' },
   ingestMaxBatch: { env: 'HUB_INGEST_MAX_BATCH', kind: 'int', default: '5000', min: 1, doc: 'records per HTTP ingest call' },
   idempotencyLease: { env: 'HUB_IDEMPOTENCY_LEASE_MS', kind: 'int', default: '60000', min: 100, doc: 'an unfinished Idempotency-Key may be retried after (ms)' },
+  fileMaxBytes: { env: 'HUB_FILE_MAX_BYTES', kind: 'int', default: String(2 * 1024 ** 3), min: 1, doc: 'largest file upload (bytes)' },
+  fileBatch: { env: 'HUB_FILE_BATCH', kind: 'int', default: '500', min: 1, max: 5000, doc: 'rows of an uploaded file per publish (records)' },
+  clientUrl: { env: 'HUB_URL', kind: 'url', default: 'http://127.0.0.1:8080', doc: 'the hub that client commands (hub import) talk to' },
+  clientToken: { env: 'HUB_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'bearer token of client commands (hub import)' },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -76,7 +80,9 @@ export interface HubConfig {
   readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly maxElapsedMs: number };
   readonly jurisdiction: JurisdictionId;
   readonly catalog: { readonly rawTopicPartitions: number };
-  readonly ingest: { readonly maxBatch: number; readonly idempotencyLeaseMs: number; readonly freshnessIntervalMs: number };
+  readonly ingest: { readonly maxBatch: number; readonly idempotencyLeaseMs: number; readonly freshnessIntervalMs: number; readonly fileMaxBytes: number; readonly fileBatch: number };
+  /** Where client commands (hub import) send their requests. */
+  readonly client: { readonly url: string; readonly token: string | null };
   readonly shutdownTimeoutMs: number;
 }
 
@@ -169,7 +175,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
     retry: { initialDelayMs: int('retryInitialDelay'), maxDelayMs: int('retryMaxDelay'), maxElapsedMs: int('retryMaxElapsed') },
     jurisdiction: str('jurisdiction') as JurisdictionId,
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
-    ingest: { maxBatch: int('ingestMaxBatch'), idempotencyLeaseMs: int('idempotencyLease'), freshnessIntervalMs: int('freshnessInterval') },
+    ingest: { maxBatch: int('ingestMaxBatch'), idempotencyLeaseMs: int('idempotencyLease'), freshnessIntervalMs: int('freshnessInterval'), fileMaxBytes: int('fileMaxBytes'), fileBatch: int('fileBatch') },
+    client: { url: str('clientUrl'), token: opt('clientToken') },
     shutdownTimeoutMs: int('shutdownTimeout'),
   } satisfies HubConfig);
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestKafka, testConnection, uniqueName, type TestKafka } from '../helpers/kafka.ts';
@@ -186,6 +187,31 @@ describe('file ingest', () => {
     expect(broken.body.message).toMatch(/^line 4: a quoted field that starts here is never closed; 2 rows before line 4 were accepted/);
     expect(broken.body.details).toMatchObject({ accepted: 2, resumeFromLine: 4, lines: 3 });
     expect(await countOn(entry.topic)).toBe(1 + 2);
+  });
+
+  it('refuses a file over HUB_FILE_MAX_BYTES: at once when announced, where it passes the limit when not', async () => {
+    const { dept, entry } = await taxDepartment();
+    const config = { ...t.config, ingest: { ...t.config.ingest, fileMaxBytes: 4096 } };
+    const other = await buildApp(config, { log: testLogger(), kafka: testConnection(), service: { name: 'hub-system', token: 'x' }, pool: t.db.pool, registry: t.app.registry });
+    const lines = [header, ...Array.from({ length: 100 }, (_, i) => csvRow(4000 + i))].map((l) => `${l}\n`);
+    const send = (payload: string | Readable) => other.inject({ method: 'POST', url: '/api/v1/datasets/theme.tax_credit_rating/files', headers: { ...t.auth(dept), 'content-type': 'text/csv' }, payload });
+    try {
+      const announced = await send(lines.join(''));
+      expect(announced.statusCode).toBe(413);
+      expect(announced.json().details).toBeUndefined();
+      expect(await countOn(entry.topic)).toBe(0);
+
+      const chunked = await send(Readable.from(lines));
+      expect(chunked.statusCode).toBe(413);
+      const { details, message } = chunked.json();
+      expect(message).toMatch(/larger than 4096 bytes/);
+      // The whole rows before the limit went through; the error says where the rest starts.
+      expect(details.accepted).toBeGreaterThan(10);
+      expect(details.resumeFromLine).toBe(details.accepted + 2);
+      expect(await countOn(entry.topic)).toBe(details.accepted);
+    } finally {
+      await other.close();
+    }
   });
 
   it('answers 503 when Kafka fails part way, saying what landed and where to resume; the resumed rest keeps its line numbers', async () => {

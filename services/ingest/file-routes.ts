@@ -1,0 +1,126 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { HubError, errorMessage } from '../platform/errors.ts';
+import type { IngestService } from './service.ts';
+import type { FileFormat, RowSource } from './file-rows.ts';
+import { csvRows } from './file-csv.ts';
+import { ndjsonRows } from './file-ndjson.ts';
+import { importRows, type FileImportResult } from './file-import.ts';
+
+interface Params {
+  dataset: string;
+}
+
+interface Query {
+  fromLine?: number;
+}
+
+export interface FileRoutesOptions {
+  ingest: IngestService;
+  /** Largest upload in bytes (HUB_FILE_MAX_BYTES). */
+  maxBytes: number;
+  /** Rows per publish (HUB_FILE_BATCH). */
+  batchSize: number;
+}
+
+const formats: Readonly<Record<string, FileFormat>> = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson' };
+
+function formatOf(contentType: string | undefined): FileFormat {
+  const [type = '', ...params] = (contentType ?? '').split(';').map((p) => p.trim().toLowerCase());
+  const format = formats[type];
+  if (!format) throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `send the file itself as the body, with Content-Type ${Object.keys(formats).join(' or ')}`);
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `files must be UTF-8, not ${charset}: convert it first, e.g. iconv -f ${charset.toUpperCase()} -t UTF-8`);
+  }
+  return format;
+}
+
+/** The body as it arrives, refused once it passes the limit (a chunked upload announces no length). */
+async function* limited(body: Readable, maxBytes: number): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  // Not destroyed on an early stop: the socket must stay up for the answer.
+  const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+  try {
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        throw new HubError('HUB_ERR_VALIDATION', `the upload was cut off after ${bytes} bytes (${errorMessage(err)})`, { cause: err });
+      }
+      if (next.done) return;
+      const chunk = next.value;
+      const room = maxBytes - bytes;
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        // The rows wholly within the limit still go through, so the error can say where the rest starts.
+        if (room > 0) yield chunk.subarray(0, room);
+        throw new HubError('HUB_ERR_PAYLOAD_TOO_LARGE', `the file is larger than ${maxBytes} bytes (HUB_FILE_MAX_BYTES): split it`);
+      }
+      yield chunk;
+    }
+  } finally {
+    await chunks.return?.();
+  }
+}
+
+/**
+ * File ingest: a department uploads a CSV or NDJSON file of one of its datasets. The body is read
+ * as it arrives, in batches published with acks=all before more is read, so a file of any size
+ * takes constant memory; every rejected row is reported with its line number.
+ */
+export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batchSize }: FileRoutesOptions): Promise<void> {
+  // Every body is handed through unread: the import reads it at the pace Kafka takes the rows, and
+  // the route refuses a type other than CSV or NDJSON with a useful message.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', async (_request: unknown, payload: IncomingMessage) => payload);
+
+  app.post<{ Params: Params; Querystring: Query }>('/datasets/:dataset/files', {
+    config: { roles: ['department'] },
+    bodyLimit: maxBytes,
+    schema: {
+      tags: ['ingest'],
+      summary: 'Upload a CSV (header line of field names) or NDJSON file of a dataset the calling department declared',
+      description:
+        'The body is the file itself (Content-Type text/csv or application/x-ndjson, UTF-8). Rows are published in batches as the upload arrives; ' +
+        'rejected rows are listed with their line number (the first 1000). On a failure part way, the error details say how many rows were accepted and `resumeFromLine`: ' +
+        'send the rest (for CSV with its header) with `?fromLine=` so that lines keep their numbers.',
+      params: { type: 'object', properties: { dataset: { type: 'string', maxLength: 120 } } },
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { fromLine: { type: 'integer', minimum: 1, description: 'the file line of the first data line sent (resuming an upload)' } },
+      },
+    },
+  }, async (request, reply) => {
+    const payload = request.body;
+    try {
+      const format = formatOf(request.headers['content-type']);
+      if (!(payload instanceof Readable)) throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `send the file itself as the body, with Content-Type ${Object.keys(formats).join(' or ')}`);
+      const length = Number(request.headers['content-length']);
+      if (length > maxBytes) throw new HubError('HUB_ERR_PAYLOAD_TOO_LARGE', `the file is larger than ${maxBytes} bytes (HUB_FILE_MAX_BYTES): split it`);
+      const { fromLine } = request.query;
+      if (format === 'csv' && fromLine === 1) throw new HubError('HUB_ERR_VALIDATION', 'line 1 of a CSV file is its header: fromLine must be 2 or more');
+      const resolved = await ingest.resolve(request.principal!.name, request.params.dataset);
+      const body = limited(payload, maxBytes);
+      const source: RowSource = format === 'csv'
+        ? csvRows(body, { dataset: request.params.dataset, coercer: resolved.coercer, firstDataLine: fromLine ?? 2 })
+        : ndjsonRows(body, { firstDataLine: fromLine ?? 1 });
+      const started = performance.now();
+      const result: FileImportResult = await importRows({ ingest, resolved, source, batchSize });
+      request.log.info({ dataset: result.dataset, format, lines: result.lines, accepted: result.accepted, rejected: result.rejectedCount, ms: Math.round(performance.now() - started) }, 'file imported');
+      if (result.accepted === 0) {
+        const message = result.rejectedCount === 0 ? 'the file holds no rows' : `none of the ${result.rejectedCount} rows of the file matches the schema of ${result.dataset}`;
+        throw new HubError('HUB_ERR_UNPROCESSABLE', message, { details: result });
+      }
+      return result;
+    } catch (err) {
+      // The rest of the upload is read and dropped: closing the connection instead could reset it
+      // before the client has read the answer.
+      if (payload instanceof Readable && !payload.readableEnded && !payload.destroyed) payload.resume();
+      throw err;
+    }
+  });
+}
