@@ -1,5 +1,5 @@
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
-import { toHubKafkaError } from './client.ts';
+import { kafkaErrorType, toHubKafkaError } from './client.ts';
 
 const { CompressionTypes, Partitioners } = kafkajs;
 
@@ -25,27 +25,44 @@ export interface HubProducer {
 }
 
 export async function createProducer({ kafka, compress = false }: { kafka: Kafka; compress?: boolean }): Promise<HubProducer> {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  try {
-    await producer.connect();
-  } catch (err) {
-    throw toHubKafkaError(err, 'to connect the producer');
-  }
+  const open = async (): Promise<Producer> => {
+    const p = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    try {
+      await p.connect();
+    } catch (err) {
+      throw toHubKafkaError(err, 'to connect the producer');
+    }
+    return p;
+  };
+  let producer = await open();
+  const sendOnce = (topic: string, records: readonly OutgoingRecord[]) =>
+    producer.send({
+      topic,
+      acks: -1,
+      compression: compress ? CompressionTypes.GZIP : CompressionTypes.None,
+      messages: records.map((r) => ({
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+        timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+        partition: r.partition,
+      })),
+    });
   return {
     async send(topic, records) {
       try {
-        const result = await producer.send({
-          topic,
-          acks: -1,
-          compression: compress ? CompressionTypes.GZIP : CompressionTypes.None,
-          messages: records.map((r) => ({
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-            timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-            partition: r.partition,
-          })),
-        });
+        let result;
+        try {
+          result = await sendOnce(topic, records);
+        } catch (err) {
+          // kafkajs keeps every topic it ever wrote to in its metadata requests, so one deleted topic
+          // fails all later sends; a fresh producer forgets it. A truly missing topic fails again.
+          if (kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+          const stale = producer;
+          producer = await open();
+          await stale.disconnect().catch(() => undefined);
+          result = await sendOnce(topic, records);
+        }
         return result.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
       } catch (err) {
         throw toHubKafkaError(err, `to write to ${topic}`);
