@@ -1,5 +1,6 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
-import { toHubKafkaError } from './client.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaErrorType, toHubKafkaError } from './client.ts';
 import type { ScramAdmin } from './scram.ts';
 
 // kafkajs is CommonJS: Node's ESM loader does not see all of its named exports.
@@ -89,11 +90,21 @@ export async function createAdmin({ kafka, scram }: { kafka: Kafka; scram: Scram
   } catch (err) {
     throw toHubKafkaError(err, 'to connect the admin client');
   }
+  // A topic deleted by someone else while kafkajs asks for all topics' metadata fails the whole
+  // request with UNKNOWN_TOPIC_OR_PARTITION; asking again a moment later succeeds.
+  const transient = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
   const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toHubKafkaError(err, what);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const type = kafkaErrorType(err);
+        if (attempt < 5 && type && transient.has(type)) {
+          await sleep(100 * attempt);
+          continue;
+        }
+        throw toHubKafkaError(err, what);
+      }
     }
   };
   return {
