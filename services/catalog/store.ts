@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '../platform/db/pool.ts';
+import { withTransaction, type Pool, type PoolClient } from '../platform/db/pool.ts';
 import type { CatalogElements, CatalogEntry, CatalogField } from './entry.ts';
 
 interface EntryRow {
@@ -83,10 +83,8 @@ export function createCatalogStore({ pool }: { pool: Pool }): CatalogStore {
   return {
     byId: (id) => one(`SELECT ${columns} FROM catalog_entries WHERE id = $1`, [id]),
     byProviderDataset: (provider, dataset) => one(`SELECT ${columns} FROM catalog_entries WHERE provider = $1 AND dataset = $2`, [provider, dataset]),
-    async save(e, expectedVersion) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+    save: (e, expectedVersion) =>
+      withTransaction(pool, async (client) => {
         const payload = JSON.stringify({ elements: e.elements, fields: e.fields });
         const values = [e.id, e.dataset, e.provider, e.topic, e.subject, e.schemaId, e.elements.name, e.elements.summary, e.elements.classificationCode, e.elements.shareType, e.elements.openType, e.elements.updateCycle, e.elements.grade, payload];
         const saved =
@@ -104,24 +102,14 @@ export function createCatalogStore({ pool }: { pool: Pool }): CatalogStore {
                 [...values, expectedVersion],
                 client,
               );
-        if (!saved) {
-          await client.query('ROLLBACK');
-          return Promise.reject(Object.assign(new Error('version conflict'), { code: 'HUB_VERSION_CONFLICT' }));
-        }
+        if (!saved) throw Object.assign(new Error('version conflict'), { code: 'HUB_VERSION_CONFLICT' });
         await client.query(
           `INSERT INTO catalog_entry_versions (entry_id, version, entry, schema_id, change_kind, changed_by, reason, jurisdiction, deadline, deadline_basis)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
           [e.id, saved.version, payload, e.schemaId, e.change.kind, e.change.by, e.change.reason, e.change.jurisdiction, e.change.deadline, e.change.deadlineBasis],
         );
-        await client.query('COMMIT');
         return saved;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
+      }),
     async search(q) {
       const where: string[] = [];
       const params: unknown[] = [];
