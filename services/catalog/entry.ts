@@ -41,6 +41,8 @@ export interface CatalogElements {
   usageRequirements: string | null;
   sample: Record<string, unknown> | null;
   grade: number;
+  /** Fields this provider is the authoritative source of (一数一源); others' values are cross-checked against it. */
+  authoritativeFields: string[];
 }
 
 export interface CatalogField {
@@ -119,6 +121,9 @@ export function checkCatalogRules(elements: CatalogElements, schema: DatasetSche
   if (elements.shareType === 'conditional' && !elements.shareConditions?.trim()) {
     throw unprocessable('a conditional entry must state its share conditions (shareConditions)');
   }
+  const names = new Set(schema.fields.map((f) => f.name));
+  const unknown = elements.authoritativeFields.filter((f) => !names.has(f));
+  if (unknown.length > 0) throw unprocessable(`authoritativeFields names fields the schema does not have: ${unknown.join(', ')}`);
   const top = Math.max(...schema.fields.map((f) => f.grade));
   if (elements.grade < top) {
     throw unprocessable(`grade ${elements.grade} is below the entry's most sensitive field (grade ${top}): the entry's grade must be at least ${top}`);

@@ -24,6 +24,7 @@ const elementProperties = {
   usageRequirements: { type: ['string', 'null'], maxLength: 4000, description: '使用要求' },
   sample: { type: ['object', 'null'], description: '数据样例: one record of the dataset' },
   grade: { type: 'integer', minimum: 1, maximum: 9, description: '敏感级别 1-4; 5 (涉密) is refused' },
+  authoritativeFields: { type: 'array', items: { type: 'string', maxLength: 63 }, maxItems: 200, uniqueItems: true, description: '本部门为权威来源的信息项 (一数一源)' },
   schema: { description: 'the Avro schema (object or JSON text); defaults to schemas/<layer>/<name>.avsc' },
 } as const;
 

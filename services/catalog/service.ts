@@ -40,7 +40,7 @@ export interface CatalogService {
 
 const elementKeys = [
   'name', 'resourceCode', 'classificationCode', 'providerCode', 'summary', 'format', 'shareType', 'shareConditions', 'shareMethod',
-  'legalBasis', 'openType', 'updateCycle', 'publishedOn', 'relatedResources', 'usageRequirements', 'sample', 'grade',
+  'legalBasis', 'openType', 'updateCycle', 'publishedOn', 'relatedResources', 'usageRequirements', 'sample', 'grade', 'authoritativeFields',
 ] as const satisfies readonly (keyof CatalogElements)[];
 
 function pickElements(input: Partial<CatalogElements>): Partial<CatalogElements> {
@@ -78,6 +78,19 @@ export function createCatalogService(deps: {
     const result = createRecordCoercer(schema.json).coerce(elements.sample);
     if (!result.ok) {
       throw new HubError('HUB_ERR_UNPROCESSABLE', `the data sample does not match the schema: ${result.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`, { details: result.errors });
+    }
+  }
+
+  /** One authority per field and dataset: two providers cannot both be the source of record. */
+  async function checkAuthority(dataset: string, provider: string, fields: readonly string[]): Promise<void> {
+    if (fields.length === 0) return;
+    const { entries } = await store.search({ dataset, limit: 500, offset: 0 });
+    for (const other of entries) {
+      if (other.provider === provider) continue;
+      const clash = other.authoritativeFields.filter((f) => fields.includes(f));
+      if (clash.length > 0) {
+        throw new HubError('HUB_ERR_CONFLICT', `${other.provider} is already the authoritative source of ${dataset} ${clash.join(', ')}: the authority must change that entry first (一数一源)`);
+      }
     }
   }
 
@@ -141,9 +154,11 @@ export function createCatalogService(deps: {
         usageRequirements: input.usageRequirements ?? null,
         sample: input.sample ?? null,
         grade: input.grade ?? topGrade,
+        authoritativeFields: input.authoritativeFields ?? [],
       };
       checkCatalogRules(elements, schema);
       checkSample(elements, schema);
+      await checkAuthority(dataset, provider, elements.authoritativeFields);
       if ((await store.byId(id)) || (await store.byProviderDataset(provider, dataset))) {
         throw new HubError('HUB_ERR_CONFLICT', `${provider} has already declared ${dataset} (entry ${id}): change it with PUT instead`);
       }
@@ -175,6 +190,7 @@ export function createCatalogService(deps: {
       const { fields: _f, id: _i, dataset: _d, provider: _p, topic: _t, subject: _s, schemaId: _sid, version: _v, createdAt: _c, updatedAt: _u, ...currentElements } = current;
       const elements: CatalogElements = { ...currentElements, ...pickElements(patch), resourceCode: current.resourceCode };
       checkCatalogRules(elements, schema);
+      await checkAuthority(current.dataset, current.provider, elements.authoritativeFields);
       checkSample(elements, schema);
       // The registry's compatibility check decides whether a schema change is allowed (409 if not).
       const schemaId = patch.schema === undefined ? current.schemaId : await registry.register(current.subject, schema.text);

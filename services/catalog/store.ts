@@ -22,6 +22,7 @@ const toEntry = (r: EntryRow): CatalogEntry => ({
   subject: r.subject,
   schemaId: r.schema_id,
   ...r.entry.elements,
+  authoritativeFields: r.entry.elements.authoritativeFields ?? [],
   fields: r.entry.fields,
   version: r.version,
   createdAt: r.created_at.toISOString(),
