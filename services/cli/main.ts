@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../platform/logger.ts';
 import { HubError, errorMessage, isHubError } from '../platform/errors.ts';
 import { startHub } from '../hub/runtime.ts';
 import { runPrincipalCommand } from './principal-command.ts';
+import { runCleanseCommand } from './cleanse-command.ts';
 import { runConnectorCommand } from './connector-command.ts';
 import { runImportCommand } from './import-command.ts';
 
@@ -13,6 +14,7 @@ const usage = `usage:
   hub principal create <name> --role <role> [--json]
   hub principal rotate <name> [--json]          new token and Kafka password
   hub principal disable <name>
+  hub cleanse                                   one more cleansing instance beside a running hub
   hub connector run <config.json>               run a department database connector (JSON logs on stderr)
   hub import <dataset> <file> [--format csv|ndjson] [--url URL] [--token TOKEN] [--from-line N] [--json]
                                                 upload a CSV or NDJSON file as a department (HUB_URL, HUB_TOKEN)
@@ -84,6 +86,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
     const [action, name] = rest;
     await runPrincipalCommand({ config: loadConfig(env), log, action, name, role: values.role, json: values.json ?? false, out: process.stdout });
+    return 0;
+  }
+  if (command === 'cleanse') {
+    const log = createLogger({ level: env.LOG_LEVEL ?? 'info', destination: pino.destination(2) });
+    await runCleanseCommand({ config: loadConfig(env), log });
     return 0;
   }
   if (command === 'connector') {

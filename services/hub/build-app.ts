@@ -31,6 +31,8 @@ import { ingestMetrics } from '../ingest/metrics.ts';
 import { fileRoutes } from '../ingest/file-routes.ts';
 import { createFreshnessWatcher, type FreshnessWatcher } from '../ingest/freshness.ts';
 import { alertRoutes } from '../ingest/alert-routes.ts';
+import { createAlertStore, type AlertStore } from '../cleansing/alerts.ts';
+import { cleansingRoutes } from '../cleansing/routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { principalRoutes } from './routes/principals.ts';
 
@@ -41,6 +43,7 @@ declare module 'fastify' {
     catalog: CatalogService;
     ingest: IngestService;
     freshness: FreshnessWatcher;
+    qualityAlerts: AlertStore;
   }
 }
 
@@ -113,6 +116,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher, metrics: ingestMetrics(app.metrics) }));
     app.decorate('freshness', createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs }));
     app.addHook('onClose', async () => app.freshness.stop());
+    app.decorate('qualityAlerts', createAlertStore({ pool: app.db }));
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
 
     await app.register(healthRoutes, { prefix: '/health' });
@@ -131,6 +135,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(ingestRoutes, { ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch });
         await api.register(fileRoutes, { ingest: app.ingest, maxBytes: config.ingest.fileMaxBytes, batchSize: config.ingest.fileBatch });
         await api.register(alertRoutes, { freshness: app.freshness });
+        await api.register(cleansingRoutes, { alerts: app.qualityAlerts, pool: app.db, admin: app.kafka.admin, groupId: config.cleansing.groupId });
       },
       { prefix: '/api/v1' },
     );

@@ -39,7 +39,7 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
     await ensureServicePrincipal(app, secrets.serviceToken);
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const { subjects } = await bootstrapHub({ app, secrets, schemas, log });
-    workers = await startWorkers(app, { log });
+    workers = await startWorkers(app, { config, log });
     const url = address.replace('0.0.0.0', '127.0.0.1');
     log.info(
       {

@@ -56,6 +56,9 @@ export const settings = {
   fileBatch: { env: 'HUB_FILE_BATCH', kind: 'int', default: '500', min: 1, max: 5000, doc: 'rows of an uploaded file per publish (records)' },
   clientUrl: { env: 'HUB_URL', kind: 'url', default: 'http://127.0.0.1:8080', doc: 'the hub that client commands (hub import) talk to' },
   clientToken: { env: 'HUB_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'bearer token of client commands (hub import)' },
+  landingSchemaPrefix: { env: 'HUB_LANDING_SCHEMA_PREFIX', kind: 'string', default: '-', doc: 'prefix of the Postgres schemas base and theme ("-" for none)' },
+  cleansingGroup: { env: 'HUB_CLEANSING_GROUP', kind: 'string', default: 'hub-cleansing', doc: 'consumer group of the cleansing service' },
+  cleansingChunk: { env: 'HUB_CLEANSING_CHUNK', kind: 'int', default: '500', min: 1, max: 10000, doc: 'records per landing transaction' },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -79,6 +82,7 @@ export interface HubConfig {
   readonly auth: { readonly cacheTtlMs: number };
   readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly maxElapsedMs: number };
   readonly jurisdiction: JurisdictionId;
+  readonly cleansing: { readonly schemaPrefix: string; readonly groupId: string; readonly chunk: number };
   readonly catalog: { readonly rawTopicPartitions: number };
   readonly ingest: { readonly maxBatch: number; readonly idempotencyLeaseMs: number; readonly freshnessIntervalMs: number; readonly fileMaxBytes: number; readonly fileBatch: number };
   /** Where client commands (hub import) send their requests. */
@@ -174,6 +178,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
     auth: { cacheTtlMs: int('authCacheTtl') },
     retry: { initialDelayMs: int('retryInitialDelay'), maxDelayMs: int('retryMaxDelay'), maxElapsedMs: int('retryMaxElapsed') },
     jurisdiction: str('jurisdiction') as JurisdictionId,
+    cleansing: { schemaPrefix: str('landingSchemaPrefix') === '-' ? '' : str('landingSchemaPrefix'), groupId: str('cleansingGroup'), chunk: int('cleansingChunk') },
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
     ingest: { maxBatch: int('ingestMaxBatch'), idempotencyLeaseMs: int('idempotencyLease'), freshnessIntervalMs: int('freshnessInterval'), fileMaxBytes: int('fileMaxBytes'), fileBatch: int('fileBatch') },
     client: { url: str('clientUrl'), token: opt('clientToken') },

@@ -32,7 +32,7 @@ export interface TestApp {
  */
 export async function createTestApp({ listen = false, deps = {} }: { listen?: boolean; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
   const db = await createTestDb();
-  const config = testConfig({ REDIS_KEY_PREFIX: `hub-test:${randomBytes(4).toString('hex')}:`, DATABASE_SCHEMA: db.schema });
+  const config = testConfig({ REDIS_KEY_PREFIX: `hub-test:${randomBytes(4).toString('hex')}:`, DATABASE_SCHEMA: db.schema, HUB_LANDING_SCHEMA_PREFIX: `${db.schema}_` });
   const serviceToken = newToken();
   const app = await buildApp(config, { log: testLogger(), kafka: testConnection(), service: { name: servicePrincipalName, token: serviceToken }, pool: db.pool, ...deps });
   await ensureServicePrincipal(app, serviceToken);
@@ -76,6 +76,7 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
         await app.principals.disable(name).catch(() => undefined);
       }
       await app.close();
+      for (const layer of ['base', 'theme']) await db.pool.query(`DROP SCHEMA IF EXISTS "${db.schema}_${layer}" CASCADE`);
       await db.cleanup();
     },
   };

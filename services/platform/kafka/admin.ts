@@ -74,6 +74,8 @@ export interface HubAdmin {
   upsertUser(username: string, password: string): Promise<void>;
   deleteUser(username: string): Promise<void>;
   userExists(username: string): Promise<boolean>;
+  /** Records not yet consumed by a group, per topic and partition. */
+  lag(groupId: string, topics: readonly string[]): Promise<{ topic: string; partition: number; lag: number }[]>;
   /** Proves the cluster answers (used by readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -155,6 +157,21 @@ export async function createAdmin({ kafka, scram }: { kafka: Kafka; scram: Scram
     upsertUser: (u, p) => scram.upsert(u, p),
     deleteUser: (u) => scram.remove(u),
     userExists: (u) => scram.exists(u),
+    lag: (groupId, topics) =>
+      wrap('to read consumer lag', async () => {
+        if (topics.length === 0) return [];
+        const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+        const out: { topic: string; partition: number; lag: number }[] = [];
+        for (const { topic, partitions } of committed) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          for (const p of partitions) {
+            const end = Number(ends.find((e) => e.partition === p.partition)?.high ?? 0);
+            const at = Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.low ?? 0) : Number(p.offset);
+            out.push({ topic, partition: p.partition, lag: Math.max(0, end - at) });
+          }
+        }
+        return out;
+      }),
     ping: () => wrap('to describe the cluster', async () => void (await admin.describeCluster())),
     close: () => admin.disconnect(),
   };

@@ -1,0 +1,109 @@
+import type { Pool, PoolClient } from '../platform/db/pool.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { HubProducer } from '../platform/kafka/producer.ts';
+import { errorMessage } from '../platform/errors.ts';
+
+export interface OutboxRecord {
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** Writes Kafka records in the caller's transaction: they exist if and only if the landing committed. */
+export async function enqueue(client: PoolClient, records: readonly OutboxRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await client.query(
+    `INSERT INTO cleansing_outbox (topic, key, value, headers)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])`,
+    [records.map((r) => r.topic), records.map((r) => r.key), records.map((r) => r.value), records.map((r) => JSON.stringify(r.headers ?? {}))],
+  );
+}
+
+export interface OutboxRelay {
+  /** Publishes everything queued so far; returns how many records it sent. */
+  drain(): Promise<number>;
+  wake(): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Moves committed outbox rows to Kafka in id order (so per key in commit order) and deletes them in
+ * the same transaction that locked them. A crash between send and delete sends a row twice, which
+ * compacted clean topics and id-carrying alerts absorb.
+ */
+export function createOutboxRelay({ pool, producer, log, intervalMs = 1000, batch = 500 }: { pool: Pool; producer: HubProducer; log: Logger; intervalMs?: number; batch?: number }): OutboxRelay {
+  const logger = log.child({ module: 'outbox' });
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<number> | null = null;
+  let again = false;
+
+  async function once(): Promise<number> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ id: string; topic: string; key: string | null; value: Buffer; headers: Record<string, string> }>(
+        'SELECT id, topic, key, value, headers FROM cleansing_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
+        [batch],
+      );
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        return 0;
+      }
+      let i = 0;
+      while (i < rows.length) {
+        const topic = rows[i]!.topic;
+        let j = i;
+        while (j < rows.length && rows[j]!.topic === topic) j++;
+        await producer.send(topic, rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+        i = j;
+      }
+      await client.query('DELETE FROM cleansing_outbox WHERE id = ANY($1)', [rows.map((r) => r.id)]);
+      await client.query('COMMIT');
+      return rows.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  const relay: OutboxRelay = {
+    async drain() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        let total = 0;
+        try {
+          for (;;) {
+            again = false;
+            const n = await once();
+            total += n;
+            if (n === 0 && !again) return total;
+          }
+        } finally {
+          running = null;
+        }
+      })();
+      return running;
+    },
+    wake() {
+      relay.drain().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'outbox relay failed; retrying on the next tick'));
+    },
+    start() {
+      if (timer) return;
+      timer = setInterval(() => relay.wake(), intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running?.catch(() => undefined);
+    },
+  };
+  return relay;
+}

@@ -1,0 +1,106 @@
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { Kafka } from '../platform/kafka/client.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { HubAdmin } from '../platform/kafka/admin.ts';
+import type { CatalogStore } from '../catalog/store.ts';
+import type { CatalogEntry } from '../catalog/entry.ts';
+import type { CleansingPipeline } from './pipeline.ts';
+import type { CleansingMetrics } from './metrics.ts';
+import type { OutboxRelay } from './outbox.ts';
+import { cleanTopic } from './clean-schema.ts';
+import { qualityAlertsTopic } from './alerts.ts';
+import { errorMessage } from '../platform/errors.ts';
+
+export interface CleansingWorkerOptions {
+  kafka: Kafka;
+  admin: HubAdmin;
+  catalog: CatalogStore;
+  pipeline: CleansingPipeline;
+  relay: OutboxRelay;
+  metrics: CleansingMetrics;
+  log: Logger;
+  groupId: string;
+  /** Records per landing transaction. */
+  chunk?: number;
+}
+
+const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' };
+
+/**
+ * The cleansing consumer group over every raw topic in the catalog. Run more instances to scale:
+ * partitions spread over them, and the offsets that count are the ones committed in Postgres with
+ * the landed rows, so a rebalance or a crash neither loses nor repeats a record.
+ */
+export class CleansingWorker {
+  readonly #o: CleansingWorkerOptions;
+  readonly #log: Logger;
+  #consumer: Consumer | null = null;
+  #topics = new Map<string, CatalogEntry>();
+  #restarting: Promise<void> = Promise.resolve();
+
+  constructor(options: CleansingWorkerOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ module: 'cleansing-worker' });
+  }
+
+  async start(): Promise<void> {
+    this.#o.relay.start();
+    await this.refresh();
+  }
+
+  /** Follows the catalog: new datasets are picked up without a restart. */
+  refresh(): Promise<void> {
+    this.#restarting = this.#restarting.then(async () => {
+      const entries = await this.#o.catalog.all();
+      const next = new Map(entries.map((e) => [e.topic, e]));
+      const same = next.size === this.#topics.size && [...next.keys()].every((t) => this.#topics.has(t));
+      this.#topics = next;
+      this.#o.pipeline.forget();
+      if (same && this.#consumer) return;
+      await this.#o.admin.ensureTopics([
+        { name: qualityAlertsTopic, partitions: 3 },
+        ...[...new Set(entries.map((e) => e.dataset))].map((d) => ({ name: cleanTopic(d), partitions: 3, config: compacted })),
+      ]);
+      await this.#consumer?.disconnect();
+      this.#consumer = null;
+      if (next.size === 0) return;
+      const consumer = this.#o.kafka.consumer({ groupId: this.#o.groupId, maxWaitTimeInMs: 250, maxBytesPerPartition: 1024 * 1024 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...next.keys()], fromBeginning: true });
+      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, eachBatch: (payload) => this.#onBatch(payload) });
+      this.#consumer = consumer;
+      this.#log.info({ topics: next.size, group: this.#o.groupId }, 'cleansing raw topics');
+    });
+    return this.#restarting;
+  }
+
+  async stop(): Promise<void> {
+    await this.#restarting.catch(() => undefined);
+    await this.#consumer?.disconnect();
+    this.#consumer = null;
+    await this.#o.relay.stop();
+  }
+
+  async #onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const entry = this.#topics.get(batch.topic);
+    if (!entry) return;
+    const size = this.#o.chunk ?? 500;
+    for (let i = 0; i < batch.messages.length; i += size) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + size);
+      try {
+        const outcome = await this.#o.pipeline.process(entry, batch.partition, chunk);
+        this.#o.metrics.record(outcome);
+      } catch (err) {
+        // Nothing was committed: kafkajs redelivers from the last resolved offset after a pause.
+        this.#log.warn({ topic: batch.topic, partition: batch.partition, err: errorMessage(err) }, 'landing failed; will retry');
+        throw err;
+      }
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+      this.#o.relay.wake();
+    }
+    this.#o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+  }
+}
