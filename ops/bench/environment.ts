@@ -40,6 +40,7 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
     LOG_LEVEL: 'warn',
     DATABASE_URL: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hub_bench',
     DATABASE_SCHEMA: schema,
+    HUB_LANDING_SCHEMA_PREFIX: `${schema}_`,
     REDIS_KEY_PREFIX: `hub-bench:${schema}:`,
     KAFKA_BROKERS: broker.brokers.join(','),
     KAFKA_USERNAME: 'hub-admin',
@@ -61,7 +62,7 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
       serviceToken,
       log,
       async close() {
-        await running.db.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => undefined);
+        for (const s of [schema, `${schema}_base`, `${schema}_theme`]) await running.db.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s)} CASCADE`).catch(() => undefined);
         await running.close();
         await broker.stop();
         await rm(dir, { recursive: true, force: true });
