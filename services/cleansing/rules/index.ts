@@ -1,0 +1,11 @@
+export type { Finding, Severity } from './finding.ts';
+export { checkRecord, compileRules, type CheckOptions, type CompiledRule } from './check-record.ts';
+export { ruleSeverity } from './severity.ts';
+export { ruleChecks } from './registry.ts';
+export { codeLists, codeListNamed, type CodeList } from './code-lists/index.ts';
+export { residentIdCheckChar, residentIdProblem } from './resident-id.ts';
+export { orgCodeCheckChar, usccCheckChar, usccProblem } from './uscc.ts';
+export { partyIdProblem } from './party-id.ts';
+export { isPhoneCn, normalizePhone } from './phone.ts';
+export { regionCodeProblem } from './regions.ts';
+export { reUnitCodeProblem } from './re-unit-code.ts';
