@@ -75,6 +75,9 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
         await app.kafka.admin.revoke(acls);
         await app.principals.disable(name).catch(() => undefined);
       }
+      const prefix = config.redis.keyPrefix;
+      const keys = await app.redis.keys(`${prefix}*`);
+      if (keys.length > 0) await app.redis.del(...keys.map((k) => k.slice(prefix.length)));
       await app.close();
       for (const layer of ['base', 'theme']) await db.pool.query(`DROP SCHEMA IF EXISTS "${db.schema}_${layer}" CASCADE`);
       await db.cleanup();
