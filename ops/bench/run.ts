@@ -3,6 +3,9 @@ import { benchRegistryLookups } from './registry-lookups.ts';
 import { benchProduceConsumeLatency } from './produce-consume-latency.ts';
 import { benchHttpIngest } from './ingest-http.ts';
 import { benchFileImport } from './ingest-file.ts';
+import { benchCleansingEndToEnd } from './cleansing-e2e.ts';
+import { bareUpsertRate } from './landing-bare-upsert.ts';
+import { benchLandingScale } from './landing-scale.ts';
 import { errorMessage } from '../../services/platform/errors.ts';
 
 /** `npm run bench`: JSON lines on stdout, each with its baseline measured in the same run. */
@@ -13,6 +16,8 @@ async function main(): Promise<void> {
     await benchProduceConsumeLatency(env);
     await benchHttpIngest(env);
     await benchFileImport(env);
+    await benchCleansingEndToEnd(env, { bareUpsertRate: (rows) => bareUpsertRate({ pool: env.app.db, rows, batch: 500 }) });
+    await benchLandingScale({ pool: env.app.db, log: env.log });
   } finally {
     await env.close();
   }
