@@ -2,10 +2,10 @@ import { residentIdCheckChar } from '../../services/cleansing/rules/index.ts';
 
 const dayMs = 86_400_000;
 
-/** A valid 18-digit resident id for person n (蜀山区, born 1980-01-01 + n days, n < 10,000). */
+/** A valid 18-digit resident id, distinct for every n below 10,000,000 (蜀山区, born 1980-2007). */
 export function residentId(n: number): string {
   const birth = new Date(Date.UTC(1980, 0, 1) + (n % 10_000) * dayMs).toISOString().slice(0, 10).replaceAll('-', '');
-  const first17 = `340104${birth}${String(n % 1000).padStart(3, '0')}`;
+  const first17 = `340104${birth}${String(Math.floor(n / 10_000) % 1000).padStart(3, '0')}`;
   return first17 + residentIdCheckChar(first17);
 }
 

@@ -80,8 +80,19 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
   const authorityTtlMs = options.authorityTtlMs ?? 10_000;
 
   /** Per provider schema version: its landing tables exist (columns added on evolution) and its clean subject is registered. */
+  const latestBySubject = new Map<string, { latest: Promise<{ id: number; schema: string }>; until: number }>();
+  /** The subject's latest schema, asked again after a few seconds (or at once after forget()). */
+  function latestOf(subject: string): Promise<{ id: number; schema: string }> {
+    const hit = latestBySubject.get(subject);
+    if (hit && hit.until > Date.now()) return hit.latest;
+    const latest = registry.latest(subject);
+    latestBySubject.set(subject, { latest, until: Date.now() + 5000 });
+    latest.catch(() => latestBySubject.delete(subject));
+    return latest;
+  }
+
   function prepare(entry: CatalogEntry): Promise<Prepared> {
-    return registry.latest(entry.subject).then((latest) => {
+    return latestOf(entry.subject).then((latest) => {
       let p = prepared.get(latest.id);
       if (!p) {
         p = (async () => {
@@ -126,6 +137,7 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
   return {
     forget() {
       prepared.clear();
+      latestBySubject.clear();
       authorities.clear();
       rawCheck.forget();
     },

@@ -22,6 +22,8 @@ export interface CleansingWorkerOptions {
   groupId: string;
   /** Records per landing transaction. */
   chunk?: number;
+  /** Partitions processed at once (each holds a Postgres connection while it lands). */
+  concurrency?: number;
 }
 
 const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' };
@@ -67,7 +69,8 @@ export class CleansingWorker {
       const consumer = this.#o.kafka.consumer({ groupId: this.#o.groupId, maxWaitTimeInMs: 250, maxBytesPerPartition: 1024 * 1024 });
       await consumer.connect();
       await consumer.subscribe({ topics: [...next.keys()], fromBeginning: true });
-      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, eachBatch: (payload) => this.#onBatch(payload) });
+      // Partitions land in parallel (each in its own order); shared keys meet at the row locks.
+      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: this.#o.concurrency ?? 3, eachBatch: (payload) => this.#onBatch(payload) });
       this.#consumer = consumer;
       this.#log.info({ topics: next.size, group: this.#o.groupId }, 'cleansing raw topics');
     });
