@@ -81,18 +81,21 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
 
   /** Per provider schema version: its landing tables exist (columns added on evolution) and its clean subject is registered. */
   const latestBySubject = new Map<string, { latest: Promise<{ id: number; schema: string }>; until: number }>();
-  /** The subject's latest schema, asked again after a few seconds (or at once after forget()). */
-  function latestOf(subject: string): Promise<{ id: number; schema: string }> {
+  /**
+   * The subject's latest schema, asked again after a few seconds, at once after forget(), and at
+   * once when a record was written with a newer schema: nothing is landed with an older one.
+   */
+  async function latestOf(subject: string, newestWriterId: number): Promise<{ id: number; schema: string }> {
     const hit = latestBySubject.get(subject);
-    if (hit && hit.until > Date.now()) return hit.latest;
+    if (hit && hit.until > Date.now() && (await hit.latest.catch(() => ({ id: -1 }))).id >= newestWriterId) return hit.latest;
     const latest = registry.latest(subject);
     latestBySubject.set(subject, { latest, until: Date.now() + 5000 });
     latest.catch(() => latestBySubject.delete(subject));
     return latest;
   }
 
-  function prepare(entry: CatalogEntry): Promise<Prepared> {
-    return latestOf(entry.subject).then((latest) => {
+  function prepare(entry: CatalogEntry, newestWriterId: number): Promise<Prepared> {
+    return latestOf(entry.subject, newestWriterId).then((latest) => {
       let p = prepared.get(latest.id);
       if (!p) {
         p = (async () => {
@@ -145,15 +148,8 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
     async process(entry, partition, messages) {
       const outcome: ChunkOutcome = { dataset: entry.dataset, provider: entry.provider, records: messages.length, skipped: 0, duplicates: 0, invalid: 0, warnings: 0, conflicts: 0, landed: 0, rejectedRaw: 0 };
       if (messages.length === 0) return outcome;
-      const { schema, table, cleanSchemaId } = await prepare(entry);
-      const authority = await authorityOf(entry.dataset);
-      alertSchemaId ??= registry.register(`${qualityAlertsTopic}-value`, qualityAlertSchema).catch((err: unknown) => {
-        alertSchemaId = null;
-        throw err;
-      });
-      const alertId = await alertSchemaId;
-
-      const candidates: Candidate[] = [];
+      const good: { message: KafkaMessage; value: Record<string, unknown> }[] = [];
+      let newestWriterId = 0;
       for (const message of messages) {
         const verdict = await rawCheck.check(entry, message);
         // The raw-topic validator dead-letters these; cleansing only steps over them.
@@ -161,9 +157,20 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
           outcome.rejectedRaw++;
           continue;
         }
-        const normalized = normalizeRecord(schema.json, verdict.value);
-        candidates.push({ message, key: message.key?.toString() ?? '', original: verdict.value, value: normalized.value, findings: checkRecord(schema.json, normalized.value), hash: contentHash(verdict.value) });
+        newestWriterId = Math.max(newestWriterId, verdict.schemaId);
+        good.push({ message, value: verdict.value });
       }
+      const { schema, table, cleanSchemaId } = await prepare(entry, newestWriterId);
+      const authority = await authorityOf(entry.dataset);
+      alertSchemaId ??= registry.register(`${qualityAlertsTopic}-value`, qualityAlertSchema).catch((err: unknown) => {
+        alertSchemaId = null;
+        throw err;
+      });
+      const alertId = await alertSchemaId;
+      const candidates: Candidate[] = good.map(({ message, value }) => {
+        const normalized = normalizeRecord(schema.json, value);
+        return { message, key: message.key?.toString() ?? '', original: value, value: normalized.value, findings: checkRecord(schema.json, normalized.value), hash: contentHash(value) };
+      });
 
       // Fast path: drop what Redis already knows to be a retransmission, before any locking.
       const known = await dedup.fastPath(entry.dataset, entry.provider, [...new Set(candidates.map((c) => c.key))]);
