@@ -14,9 +14,10 @@ async function main(): Promise<void> {
   try {
     await benchRegistryLookups(env);
     await benchProduceConsumeLatency(env);
+    // Before the ingest benches: the cleansing worker consumes every raw topic in the catalog.
+    await benchCleansingEndToEnd(env, { bareUpsertRate: (rows) => bareUpsertRate({ pool: env.app.db, rows, batch: 500 }) });
     await benchHttpIngest(env);
     await benchFileImport(env);
-    await benchCleansingEndToEnd(env, { bareUpsertRate: (rows) => bareUpsertRate({ pool: env.app.db, rows, batch: 500 }) });
     await benchLandingScale({ pool: env.app.db, log: env.log });
   } finally {
     await env.close();
