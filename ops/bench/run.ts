@@ -6,6 +6,7 @@ import { benchFileImport } from './ingest-file.ts';
 import { benchCleansingEndToEnd } from './cleansing-e2e.ts';
 import { bareUpsertRate } from './landing-bare-upsert.ts';
 import { benchLandingScale } from './landing-scale.ts';
+import { benchVerification } from './verification.ts';
 import { errorMessage } from '../../services/platform/errors.ts';
 
 /** `npm run bench`: JSON lines on stdout, each with its baseline measured in the same run. */
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     await benchCleansingEndToEnd(env, { bareUpsertRate: (rows) => bareUpsertRate({ pool: env.app.db, rows, batch: 500 }) });
     await benchHttpIngest(env);
     await benchFileImport(env);
+    await benchVerification(env);
     await benchLandingScale({ pool: env.app.db, log: env.log });
   } finally {
     await env.close();

@@ -59,6 +59,11 @@ export const settings = {
   landingSchemaPrefix: { env: 'HUB_LANDING_SCHEMA_PREFIX', kind: 'string', default: '-', doc: 'prefix of the Postgres schemas base and theme ("-" for none)' },
   cleansingGroup: { env: 'HUB_CLEANSING_GROUP', kind: 'string', default: 'hub-cleansing', doc: 'consumer group of the cleansing service' },
   cleansingChunk: { env: 'HUB_CLEANSING_CHUNK', kind: 'int', default: '500', min: 1, max: 10000, doc: 'records per landing transaction' },
+  verifyRate: { env: 'HUB_VERIFY_RATE', kind: 'int', default: '20', min: 1, doc: 'verification burst limit per principal (requests per second, token bucket of that size)' },
+  verifyDailyQuota: { env: 'HUB_VERIFY_DAILY_QUOTA', kind: 'int', default: '10000', min: 1, doc: 'verification requests per principal per day (China date)' },
+  verifyCrawlWindow: { env: 'HUB_VERIFY_CRAWL_WINDOW_MS', kind: 'int', default: '60000', min: 1000, doc: 'window in which distinct verified keys are counted for crawl detection (ms)' },
+  verifyCrawlKeys: { env: 'HUB_VERIFY_CRAWL_KEYS', kind: 'int', default: '50', min: 2, doc: 'distinct keys in the crawl window above which mostly-sequential keys count as crawling' },
+  verifyCrawlBlock: { env: 'HUB_VERIFY_CRAWL_BLOCK_MS', kind: 'int', default: '3600000', min: 1000, doc: 'how long a principal caught crawling is refused verification (ms)' },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -87,6 +92,7 @@ export interface HubConfig {
   readonly ingest: { readonly maxBatch: number; readonly idempotencyLeaseMs: number; readonly freshnessIntervalMs: number; readonly fileMaxBytes: number; readonly fileBatch: number };
   /** Where client commands (hub import) send their requests. */
   readonly client: { readonly url: string; readonly token: string | null };
+  readonly verification: { readonly ratePerSecond: number; readonly dailyQuota: number; readonly crawlWindowMs: number; readonly crawlKeys: number; readonly crawlBlockMs: number };
   readonly shutdownTimeoutMs: number;
 }
 
@@ -182,6 +188,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
     ingest: { maxBatch: int('ingestMaxBatch'), idempotencyLeaseMs: int('idempotencyLease'), freshnessIntervalMs: int('freshnessInterval'), fileMaxBytes: int('fileMaxBytes'), fileBatch: int('fileBatch') },
     client: { url: str('clientUrl'), token: opt('clientToken') },
+    verification: { ratePerSecond: int('verifyRate'), dailyQuota: int('verifyDailyQuota'), crawlWindowMs: int('verifyCrawlWindow'), crawlKeys: int('verifyCrawlKeys'), crawlBlockMs: int('verifyCrawlBlock') },
     shutdownTimeoutMs: int('shutdownTimeout'),
   } satisfies HubConfig);
 }

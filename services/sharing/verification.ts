@@ -1,0 +1,209 @@
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../platform/logger.ts';
+import type { Pool } from '../platform/db/pool.ts';
+import { quoteIdent } from '../platform/db/pool.ts';
+import { HubError } from '../platform/errors.ts';
+import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { Principal } from '../principals/types.ts';
+import type { CatalogService } from '../catalog/service.ts';
+import { landingTableOf, type LandingColumn, type LandingTable } from '../cleansing/landing/tables.ts';
+import { fromColumnSql } from '../cleansing/landing/column-types.ts';
+import { normalizeRecord } from '../cleansing/normalize.ts';
+import type { LimitName, LimitSettings, VerificationLimits } from './rate-limits.ts';
+import type { VerificationAlertStore } from './verification-alerts.ts';
+
+export type Verdict = 'match' | 'mismatch';
+
+export interface VerifyInput {
+  dataset: string;
+  /** The business key as landed: the key fields' values joined with "|". */
+  key: string;
+  claims: Record<string, unknown>;
+}
+
+/** Only yes/no answers: the stored values never leave the hub (可用不可见). */
+export interface VerifyResult {
+  dataset: string;
+  key: string;
+  found: boolean;
+  results: Record<string, Verdict>;
+}
+
+/**
+ * Whether a principal may verify a dataset. Until the sharing service brings approved scenarios
+ * and grants, every principal with a verifying role may verify every dataset, whatever its share
+ * type: verification discloses no values, and the limits below bound what can be learnt from it.
+ */
+export type CanVerify = (principal: Principal, dataset: string) => boolean | Promise<boolean>;
+export const allowAllVerification: CanVerify = () => true;
+
+export interface VerificationService {
+  verify(principal: Principal, input: VerifyInput): Promise<VerifyResult>;
+  alerts: VerificationAlertStore;
+}
+
+type Outcome = 'match' | 'mismatch' | 'not_found' | 'invalid' | 'forbidden' | `limited_${LimitName}`;
+
+/** Rate-limit refusals carry their Retry-After (seconds) for the route to send. */
+export class RateLimited extends HubError {
+  readonly retryAfterSeconds: number;
+  constructor(limit: LimitName, retryAfterMs: number) {
+    const what = { burst: 'burst rate limit', daily: 'daily verification quota', crawl: 'crawl protection (too many sequential keys; the data authority has been alerted)' }[limit];
+    super('HUB_ERR_RATE_LIMITED', `verification refused by the ${what}; retry after ${Math.ceil(retryAfterMs / 1000)} s`, { details: { limit } });
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  }
+}
+
+function verificationCounter(registry: Registry): Counter<'dataset' | 'outcome'> {
+  const name = 'hub_verification_requests_total';
+  return (registry.getSingleMetric(name) as Counter<'dataset' | 'outcome'> | undefined)
+    ?? new Counter({ name, help: 'verification calls by dataset and outcome', labelNames: ['dataset', 'outcome'], registers: [registry] });
+}
+
+const dayMs = 86_400_000;
+
+function parseDay(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return null;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  const d = new Date(ms);
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]) ? ms / dayMs : null;
+}
+
+/** A claim as the Avro-style value of its column (date = days, timestamp = epoch ms); a reason when it cannot be one. */
+function claimValue(column: LandingColumn, value: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (value === null) return { ok: true, value: null };
+  const bad = (expected: string) => ({ ok: false as const, reason: `expected ${expected}` });
+  switch (column.kind) {
+    case 'string':
+    case 'enum':
+      return typeof value === 'string' ? { ok: true, value: column.kind === 'enum' ? value.trim() : value } : bad('a string');
+    case 'boolean':
+      return typeof value === 'boolean' ? { ok: true, value } : bad('true or false');
+    case 'int':
+    case 'long':
+    case 'double': {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n)) return bad('a number');
+      if (column.kind !== 'double' && !Number.isSafeInteger(n)) return bad('a whole number');
+      return { ok: true, value: n };
+    }
+    case 'date': {
+      const days = typeof value === 'string' ? parseDay(value) : Number.isInteger(value) ? (value as number) : null;
+      return days === null ? bad('a date YYYY-MM-DD') : { ok: true, value: days };
+    }
+    case 'timestamp': {
+      const ms = typeof value === 'string' ? Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}+08:00`) : Number.isSafeInteger(value) ? (value as number) : Number.NaN;
+      return Number.isNaN(ms) ? bad('an ISO timestamp or epoch milliseconds') : { ok: true, value: ms };
+    }
+  }
+}
+
+interface Resolved {
+  schema: DatasetSchema;
+  table: LandingTable;
+  columns: ReadonlyMap<string, LandingColumn>;
+  at: number;
+}
+
+/** How long a dataset's schema is reused before the catalog is asked again (ms). */
+const schemaTtlMs = 10_000;
+
+export function createVerificationService(deps: {
+  catalog: CatalogService;
+  pool: Pool;
+  schemaPrefix: string;
+  limits: VerificationLimits;
+  settings: LimitSettings;
+  alerts: VerificationAlertStore;
+  metrics: Registry;
+  log: Logger;
+  canVerify?: CanVerify;
+}): VerificationService {
+  const { catalog, pool, schemaPrefix, limits, settings, alerts, log } = deps;
+  const canVerify = deps.canVerify ?? allowAllVerification;
+  const counter = verificationCounter(deps.metrics);
+  const resolved = new Map<string, Resolved>();
+
+  async function resolve(dataset: string): Promise<Resolved> {
+    const cached = resolved.get(dataset);
+    if (cached && Date.now() - cached.at < schemaTtlMs) return cached;
+    const { entries } = await catalog.search({ dataset, limit: 1, offset: 0 });
+    const entry = entries[0];
+    if (!entry) throw new HubError('HUB_ERR_NOT_FOUND', `no dataset "${dataset}" in the catalog`);
+    const schema = await catalog.schemaOf(entry);
+    const table = landingTableOf(schema, schemaPrefix);
+    const r: Resolved = { schema, table, columns: new Map(table.columns.map((c) => [c.field, c])), at: Date.now() };
+    resolved.set(dataset, r);
+    return r;
+  }
+
+  /** The landing _key of a caller's key: each part normalized as cleansing normalized the key fields. */
+  function landingKey(schema: DatasetSchema, key: string): string {
+    const parts = key.split('|');
+    if (parts.length !== schema.businessKey.length) return key;
+    const record = Object.fromEntries(schema.businessKey.map((f, i) => [f, parts[i]]));
+    const normalized = normalizeRecord(schema.json, record).value;
+    return schema.businessKey.map((f) => String(normalized[f])).join('|');
+  }
+
+  async function verify(principal: Principal, input: VerifyInput): Promise<VerifyResult> {
+    const label = resolved.has(input.dataset) ? input.dataset : 'unresolved';
+    const decision = await limits.check(principal.name, input.key);
+    if (!decision.allowed) {
+      counter.inc({ dataset: label, outcome: `limited_${decision.limit}` satisfies Outcome });
+      if (decision.crawl) {
+        const alert = await alerts.record({ principal: principal.name, dataset: input.dataset, ...decision.crawl, windowMs: settings.crawlWindowMs, at: new Date() });
+        log.warn({ principal: principal.name, dataset: input.dataset, alert: alert.id, ...decision.crawl }, 'verification crawl detected; principal blocked and authority alerted');
+      }
+      throw new RateLimited(decision.limit, decision.retryAfterMs);
+    }
+    if (!(await canVerify(principal, input.dataset))) {
+      counter.inc({ dataset: label, outcome: 'forbidden' satisfies Outcome });
+      throw new HubError('HUB_ERR_FORBIDDEN', `${principal.name} may not verify ${input.dataset}`);
+    }
+    const { schema, table, columns } = await resolve(input.dataset);
+
+    const fields = Object.keys(input.claims);
+    const unknown = fields.filter((f) => !columns.has(f));
+    if (unknown.length > 0) {
+      counter.inc({ dataset: input.dataset, outcome: 'invalid' satisfies Outcome });
+      throw new HubError('HUB_ERR_VALIDATION', `${input.dataset} has no field ${unknown.join(', ')}`, { details: unknown.map((field) => ({ field, reason: 'unknown field' })) });
+    }
+    const normalized = normalizeRecord(schema.json, input.claims).value;
+    const claimed = new Map<string, unknown>();
+    const problems: { field: string; reason: string }[] = [];
+    for (const f of fields) {
+      const v = claimValue(columns.get(f) as LandingColumn, normalized[f]);
+      if (v.ok) claimed.set(f, v.value);
+      else problems.push({ field: f, reason: v.reason });
+    }
+    if (problems.length > 0) {
+      counter.inc({ dataset: input.dataset, outcome: 'invalid' satisfies Outcome });
+      throw new HubError('HUB_ERR_VALIDATION', `claims not usable: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`, { details: problems });
+    }
+
+    const used = fields.map((f) => columns.get(f) as LandingColumn);
+    const text = `SELECT ${used.map((c) => `${fromColumnSql(c.kind, `t.${quoteIdent(c.column)}`)} AS ${quoteIdent(c.column)}`).join(', ')}
+      FROM ${quoteIdent(table.schema)}.${quoteIdent(table.table)} t WHERE t._key = $1`;
+    let row: Record<string, unknown> | undefined;
+    try {
+      row = (await pool.query<Record<string, unknown>>(text, [landingKey(schema, input.key)])).rows[0];
+    } catch (err) {
+      // Nothing of the dataset landed yet: no table, so no key.
+      if ((err as { code?: string }).code !== '42P01') throw err;
+    }
+    const results: Record<string, Verdict> = {};
+    for (const c of used) {
+      const claim = claimed.get(c.field);
+      // bigint arrives as text; compared as text so that no conversion error can echo a stored value.
+      const same = c.kind === 'long' && claim !== null ? row?.[c.column] === String(claim) : row?.[c.column] === claim;
+      results[c.field] = row !== undefined && same ? 'match' : 'mismatch';
+    }
+    const allMatch = Object.values(results).every((v) => v === 'match');
+    counter.inc({ dataset: input.dataset, outcome: (row === undefined ? 'not_found' : allMatch ? 'match' : 'mismatch') satisfies Outcome });
+    return { dataset: input.dataset, key: input.key, found: row !== undefined, results };
+  }
+
+  return { verify, alerts };
+}

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { uniqueName } from '../helpers/kafka.ts';
+import { testLogger } from '../helpers/logger.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { person } from '../helpers/people.ts';
+import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
+import type { CleansingWorker } from '../../services/cleansing/worker.ts';
+import type { PrincipalCredentials } from '../../services/principals/types.ts';
+import { createVerificationLimits, type LimitOverride, type VerificationLimits } from '../../services/sharing/rate-limits.ts';
+import type { VerificationAlert } from '../../services/sharing/verification-alerts.ts';
+import type { VerifyResult } from '../../services/sharing/verification.ts';
+import { HubError } from '../../services/platform/errors.ts';
+
+const dayMs = 86_400_000;
+const isoDay = (days: number) => new Date(days * dayMs).toISOString().slice(0, 10);
+
+describe('verification (可用不可见)', () => {
+  let t: TestApp;
+  let worker: CleansingWorker;
+  let limits: VerificationLimits;
+  const people = [1, 2, 3, 4, 5].map((n) => person(n));
+  const p1 = people[0]!;
+
+  beforeAll(async () => {
+    t = await createTestApp({ listen: true });
+    const psb = await t.department('psb');
+    await t.declare(psb, { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date'] });
+    worker = createCleansingWorker(
+      { config: t.config, pool: t.db.pool, redis: t.app.redis, kafka: t.app.kafka.client, admin: t.app.kafka.admin, producer: t.app.kafka.producer, registry: t.app.registry, metrics: t.app.metrics, log: testLogger() },
+      { groupId: uniqueName('cleansing') },
+    );
+    await worker.start();
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/datasets/base.natural_person/records', headers: t.auth(psb), payload: { records: people } });
+    expect(res.statusCode, res.body).toBe(200);
+    const table = `"${t.db.schema}_base".natural_person`;
+    await waitFor(
+      () => t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`).then((r) => Number(r.rows[0]?.n)).catch(() => 0),
+      (n) => n >= people.length,
+    );
+    limits = createVerificationLimits({ redis: t.app.redis, settings: t.config.verification });
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await t.cleanup();
+  });
+
+  const consumer = async (override?: LimitOverride) => {
+    const c = await t.principal('consumer');
+    if (override) await limits.setOverride(c.name, override);
+    return c;
+  };
+  const verify = (who: PrincipalCredentials, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/api/v1/verify', headers: t.auth(who), payload });
+  /** Stored values of person 1 that no answer may contain. */
+  const secrets = [p1.name, p1.household_address, p1.residence_address, p1.phone, p1.marital_status, isoDay(p1.birth_date as number), String(p1.birth_date)] as string[];
+  const leaksNothing = (body: string) => {
+    for (const s of secrets) expect(body, `leaks ${s}`).not.toContain(s);
+  };
+
+  it('answers match or mismatch per field after normalization, without the stored values', async () => {
+    const c = await consumer();
+    const right = await verify(c, {
+      dataset: 'base.natural_person',
+      key: p1.id_number,
+      claims: { name: ' 居民1 ', birth_date: isoDay(p1.birth_date as number), phone: '１３９０５５１２３４５', gender: 'MALE' },
+    });
+    expect(right.statusCode, right.body).toBe(200);
+    expect(right.json()).toEqual({ dataset: 'base.natural_person', key: p1.id_number, found: true, results: { name: 'match', birth_date: 'match', phone: 'match', gender: 'match' } });
+
+    const wrong = await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民2', birth_date: '1999-01-01', marital_status: 'DIVORCED', household_address: '合肥市' } });
+    expect(wrong.statusCode, wrong.body).toBe(200);
+    expect(wrong.json<VerifyResult>().results).toEqual({ name: 'mismatch', birth_date: 'mismatch', marital_status: 'mismatch', household_address: 'mismatch' });
+    leaksNothing(wrong.body);
+  });
+
+  it('answers found:false and mismatch everywhere for a key that is not there', async () => {
+    const c = await consumer();
+    const res = await verify(c, { dataset: 'base.natural_person', key: person(999).id_number, claims: { name: '居民999', gender: 'MALE' } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ dataset: 'base.natural_person', key: person(999).id_number, found: false, results: { name: 'mismatch', gender: 'mismatch' } });
+  });
+
+  it('refuses unknown fields and unusable claims with 400 naming them, leaking nothing', async () => {
+    const c = await consumer();
+    const unknown = await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民1', salary: 1, shoe_size: 42 } });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ code: 'HUB_ERR_VALIDATION' });
+    expect(unknown.json<{ message: string }>().message).toMatch(/salary, shoe_size/);
+    const badDate = await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { birth_date: '1980-13-45' } });
+    expect(badDate.statusCode).toBe(400);
+    expect(badDate.json<{ message: string }>().message).toMatch(/birth_date: expected a date YYYY-MM-DD/);
+    for (const r of [unknown, badDate]) leaksNothing(r.body);
+    const noDataset = await verify(c, { dataset: 'base.no_such_thing', key: '1', claims: { a: 1 } });
+    expect(noDataset.statusCode).toBe(404);
+  });
+
+  it('refuses roles other than consumer, department and authority', async () => {
+    for (const role of ['steward', 'auditor'] as const) {
+      const who = await t.principal(role);
+      const res = await verify(who, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民1' } });
+      expect(res.statusCode).toBe(403);
+    }
+    const authority = await t.principal('authority');
+    expect((await verify(authority, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民1' } })).statusCode).toBe(200);
+  });
+
+  it('refuses a burst above the rate with 429, the limit named and Retry-After', async () => {
+    const c = await consumer({ ratePerSecond: 3 });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民1' } })));
+    const refused = answers.filter((r) => r.statusCode === 429);
+    expect(answers.filter((r) => r.statusCode === 200).length).toBeGreaterThanOrEqual(3);
+    expect(refused.length).toBeGreaterThanOrEqual(5);
+    expect(refused[0]!.json()).toMatchObject({ code: 'HUB_ERR_RATE_LIMITED', details: { limit: 'burst' } });
+    expect(refused[0]!.json<{ message: string }>().message).toMatch(/burst rate limit/);
+    expect(Number(refused[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses past the daily quota until China midnight', async () => {
+    const c = await consumer({ dailyQuota: 3 });
+    for (let i = 0; i < 3; i++) expect((await verify(c, { dataset: 'base.natural_person', key: people[i]!.id_number, claims: { gender: 'MALE' } })).statusCode).toBe(200);
+    const over = await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { gender: 'MALE' } });
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ code: 'HUB_ERR_RATE_LIMITED', details: { limit: 'daily' } });
+    expect(over.json<{ message: string }>().message).toMatch(/daily verification quota/);
+    const retryAfter = Number(over.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(86_400);
+    // Another principal is not affected.
+    const other = await consumer();
+    expect((await verify(other, { dataset: 'base.natural_person', key: p1.id_number, claims: { gender: 'MALE' } })).statusCode).toBe(200);
+  });
+
+  it('does not take many distinct but unrelated keys for crawling', async () => {
+    const c = await consumer({ ratePerSecond: 1000 });
+    for (let i = 0; i < 60; i++) {
+      const res = await verify(c, { dataset: 'base.natural_person', key: person(100 + i * 37).id_number, claims: { gender: 'MALE' } });
+      expect(res.statusCode, `request ${i}: ${res.body}`).toBe(200);
+    }
+  });
+
+  it('blocks sequential enumeration with 429 and alerts the authority once', async () => {
+    const c = await consumer({ ratePerSecond: 1000 });
+    const statuses: number[] = [];
+    let last = '';
+    for (let i = 0; i < 60; i++) {
+      const res = await verify(c, { dataset: 'base.natural_person', key: `3401041990010100${String(i).padStart(2, '0')}`, claims: { gender: 'MALE' } });
+      statuses.push(res.statusCode);
+      last = res.body;
+    }
+    expect(statuses.slice(0, 50).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(51).every((s) => s === 429)).toBe(true);
+    expect(JSON.parse(last)).toMatchObject({ code: 'HUB_ERR_RATE_LIMITED', details: { limit: 'crawl' } });
+    expect(JSON.parse(last).message).toMatch(/crawl protection/);
+    // Blocked for every key, not just the sequence.
+    expect((await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { gender: 'MALE' } })).statusCode).toBe(429);
+
+    const authority = await t.principal('authority');
+    const list = await t.app.inject({ url: `/api/v1/verify/alerts?principal=${c.name}`, headers: t.auth(authority) });
+    expect(list.statusCode, list.body).toBe(200);
+    const alerts = list.json<VerificationAlert[]>();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ principal: c.name, status: 'open', datasets: ['base.natural_person'], detections: 1 });
+    expect(alerts[0]!.distinctKeys).toBeGreaterThan(50);
+    expect((await t.app.inject({ url: '/api/v1/verify/alerts', headers: t.auth(c) })).statusCode).toBe(403);
+  });
+
+  it('counts calls by dataset and outcome on /metrics', async () => {
+    const metrics = (await t.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/hub_verification_requests_total\{dataset="base.natural_person",outcome="match"\} \d+/);
+    expect(metrics).toMatch(/hub_verification_requests_total\{dataset="base.natural_person",outcome="limited_crawl"\} \d+/);
+  });
+
+  it('fails closed when Redis is unreachable', async () => {
+    const down = new Redis('redis://127.0.0.1:1/0', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    down.on('error', () => undefined);
+    try {
+      const err = await createVerificationLimits({ redis: down, settings: t.config.verification }).check('someone', 'k').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HubError);
+      expect((err as HubError).code).toBe('HUB_ERR_REDIS_UNAVAILABLE');
+    } finally {
+      down.disconnect();
+    }
+  });
+});
