@@ -33,6 +33,7 @@ import { createFreshnessWatcher, type FreshnessWatcher } from '../ingest/freshne
 import { alertRoutes } from '../ingest/alert-routes.ts';
 import { createAlertStore, type AlertStore } from '../cleansing/alerts.ts';
 import { cleansingRoutes } from '../cleansing/routes.ts';
+import { verificationRoutes } from '../sharing/verification-routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { principalRoutes } from './routes/principals.ts';
 
@@ -136,6 +137,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(fileRoutes, { ingest: app.ingest, maxBytes: config.ingest.fileMaxBytes, batchSize: config.ingest.fileBatch });
         await api.register(alertRoutes, { freshness: app.freshness });
         await api.register(cleansingRoutes, { alerts: app.qualityAlerts, pool: app.db, admin: app.kafka.admin, groupId: config.cleansing.groupId });
+        await api.register(verificationRoutes, { config, catalog: app.catalog, pool: app.db, redis: app.redis, log });
       },
       { prefix: '/api/v1' },
     );
