@@ -8,6 +8,7 @@ import { runPrincipalCommand } from './principal-command.ts';
 import { runCleanseCommand } from './cleanse-command.ts';
 import { runConnectorCommand } from './connector-command.ts';
 import { runImportCommand } from './import-command.ts';
+import { runAuditCommand } from './audit-command.ts';
 
 const usage = `usage:
   hub [start]                                   start the whole hub (local broker unless KAFKA_BROKERS is set)
@@ -18,6 +19,7 @@ const usage = `usage:
   hub connector run <config.json>               run a department database connector (JSON logs on stderr)
   hub import <dataset> <file> [--format csv|ndjson] [--url URL] [--token TOKEN] [--from-line N] [--json]
                                                 upload a CSV or NDJSON file as a department (HUB_URL, HUB_TOKEN)
+  hub audit verify [--json]                     check the audit trail's hash chain (exit 1 if broken)
 roles: authority, steward, department, consumer, auditor`;
 
 async function start(log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
@@ -97,6 +99,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const log = createLogger({ level: env.LOG_LEVEL ?? 'info', destination: pino.destination(2) });
     await runConnectorCommand({ action: rest[0], configPath: rest[1], env, log });
     return 0;
+  }
+  if (command === 'audit') {
+    const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
+    return runAuditCommand({ config: loadConfig(env), log, action: rest[0], json: values.json ?? false, out: process.stdout, err: process.stderr });
   }
   throw new HubError('HUB_ERR_VALIDATION', `unknown command "${command}"\n${usage}`);
 }

@@ -36,6 +36,8 @@ import { cleansingRoutes } from '../cleansing/routes.ts';
 import { verificationRoutes } from '../sharing/verification-routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { principalRoutes } from './routes/principals.ts';
+import { createAuditLog } from '../audit/log.ts';
+import { auditRoutes } from '../audit/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -118,6 +120,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     app.decorate('freshness', createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs }));
     app.addHook('onClose', async () => app.freshness.stop());
     app.decorate('qualityAlerts', createAlertStore({ pool: app.db }));
+    app.decorate('audit', createAuditLog({ pool: app.db }));
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
 
     await app.register(healthRoutes, { prefix: '/health' });
@@ -138,6 +141,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(alertRoutes, { freshness: app.freshness });
         await api.register(cleansingRoutes, { alerts: app.qualityAlerts, pool: app.db, admin: app.kafka.admin, groupId: config.cleansing.groupId });
         await api.register(verificationRoutes, { config, catalog: app.catalog, pool: app.db, redis: app.redis, log });
+        await api.register(auditRoutes, { audit: app.audit });
       },
       { prefix: '/api/v1' },
     );

@@ -1,0 +1,311 @@
+import pg from 'pg';
+import type { Pool, PoolClient } from '../platform/db/pool.ts';
+import { withTransaction } from '../platform/db/pool.ts';
+import { HubError } from '../platform/errors.ts';
+import { auditHash, genesisHash } from './hash.ts';
+
+/** Actions the hub records; other modules may add dotted names of their own. */
+export const auditActions = [
+  'application.submitted',
+  'application.approved',
+  'application.refused',
+  'grant.created',
+  'grant.revoked',
+  'acl.created',
+  'acl.deleted',
+  'verification.called',
+  'catalog.changed',
+] as const;
+
+/** One thing that happened: who (actor), what (action), whose data, for what, approved by whom, how. */
+export interface AuditEvent {
+  /** The principal name. */
+  actor: string;
+  actorRole: string;
+  /** Dotted, lower case: 'grant.created'. */
+  action: string;
+  /** How: 'api', 'kafka', 'verification', ... */
+  method: string;
+  purpose?: string | null;
+  approver?: string | null;
+  /** The department whose data this is about. */
+  subjectProvider?: string | null;
+  datasets?: readonly string[];
+  fields?: readonly string[];
+  /** JSON only: what it cannot represent is dropped, as JSON.stringify does. */
+  detail?: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditRecord {
+  seq: number;
+  /** ISO 8601, UTC, microseconds. */
+  at: string;
+  actor: string;
+  actorRole: string;
+  action: string;
+  purpose: string | null;
+  approver: string | null;
+  subjectProvider: string | null;
+  datasets: string[];
+  fields: string[];
+  detail: Record<string, unknown>;
+  method: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  /** Exact, or a prefix ending in '.*' ('grant.*'). */
+  action?: string;
+  provider?: string;
+  /** Inclusive lower bound (ISO date-time). */
+  from?: string;
+  /** Exclusive upper bound (ISO date-time). */
+  to?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface AuditProblem {
+  seq: number;
+  problem: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  problems: AuditProblem[];
+  /** The last row: publishing it elsewhere also makes a cut-off tail detectable. */
+  head: { seq: number; hash: string } | null;
+}
+
+/** Who used a provider's data, for what and how, grouped; newest first. */
+export interface AuditUse {
+  actor: string;
+  actorRole: string;
+  action: string;
+  purpose: string | null;
+  method: string;
+  datasets: string[];
+  count: number;
+  firstAt: string;
+  lastAt: string;
+}
+
+export interface AuditLog {
+  /** Appends in db's transaction when db is a client inside one (the row commits or rolls back with it); otherwise in its own. */
+  append(db: Pool | PoolClient, event: AuditEvent): Promise<AuditRecord>;
+  /** Walks the whole chain in seq order in one snapshot. */
+  verify(): Promise<AuditVerification>;
+  list(filter: AuditFilter): Promise<{ total: number; records: AuditRecord[] }>;
+  usageOf(provider: string, filter?: Omit<AuditFilter, 'provider'>): Promise<{ provider: string; total: number; uses: AuditUse[]; records: AuditRecord[] }>;
+}
+
+// The advisory lock's first key; the second is the schema, so separate hubs in one database do not wait on each other.
+const appendLock = 727_002;
+const verifyBatch = 1000;
+const actionPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+const isoUtc = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+const columns = `seq::text AS seq, to_char(at AT TIME ZONE 'UTC', ${isoUtc}) AS at, actor, actor_role, action, purpose, approver,
+  subject_provider, datasets, fields, detail, method, prev_hash, hash`;
+
+interface Row {
+  seq: string;
+  at: string;
+  actor: string;
+  actor_role: string;
+  action: string;
+  purpose: string | null;
+  approver: string | null;
+  subject_provider: string | null;
+  datasets: string[];
+  fields: string[];
+  detail: Record<string, unknown>;
+  method: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function toRecord(r: Row): AuditRecord {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    actor: r.actor,
+    actorRole: r.actor_role,
+    action: r.action,
+    purpose: r.purpose,
+    approver: r.approver,
+    subjectProvider: r.subject_provider,
+    datasets: r.datasets,
+    fields: r.fields,
+    detail: r.detail,
+    method: r.method,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function invalid(message: string): HubError {
+  return new HubError('HUB_ERR_VALIDATION', `audit event: ${message}`);
+}
+
+function normalize(e: AuditEvent): Omit<AuditRecord, 'seq' | 'at' | 'prevHash' | 'hash'> {
+  if (!e.actor) throw invalid('actor is required');
+  if (!e.actorRole) throw invalid('actorRole is required');
+  if (!e.method) throw invalid('method is required');
+  if (!actionPattern.test(e.action)) throw invalid(`action "${e.action}" must be dotted lower case, like grant.created`);
+  // Hash what Postgres will give back: jsonb keeps JSON values only.
+  const detail = JSON.parse(JSON.stringify(e.detail ?? {})) as unknown;
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) throw invalid('detail must be an object');
+  return {
+    actor: e.actor,
+    actorRole: e.actorRole,
+    action: e.action,
+    purpose: e.purpose ?? null,
+    approver: e.approver ?? null,
+    subjectProvider: e.subjectProvider ?? null,
+    datasets: [...(e.datasets ?? [])],
+    fields: [...(e.fields ?? [])],
+    detail: detail as Record<string, unknown>,
+    method: e.method,
+  };
+}
+
+/** Must run inside a transaction: the lock holds until it ends, so appends form one line. */
+async function insert(client: PoolClient, content: ReturnType<typeof normalize>): Promise<AuditRecord> {
+  const { rows: [tx] } = await client.query<{ isolation: string }>(
+    `SELECT pg_advisory_xact_lock($1, hashtext(current_schema())), current_setting('transaction_isolation') AS isolation`,
+    [appendLock],
+  );
+  // A snapshot older than the lock could miss the last row and fork the chain.
+  if (tx?.isolation !== 'read committed') throw new HubError('HUB_ERR_INTERNAL', `audit appends need a READ COMMITTED transaction, not ${tx?.isolation}`);
+  const { rows: [head] } = await client.query<{ seq: string | null; hash: string | null; at: string }>(
+    `SELECT last.seq::text AS seq, last.hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', ${isoUtc}) AS at
+     FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) last ON true`,
+  );
+  if (!head) throw new HubError('HUB_ERR_INTERNAL', 'audit append: no clock');
+  const seq = head.seq === null ? 1 : Number(head.seq) + 1;
+  const unhashed = { seq, at: head.at, ...content, prevHash: head.hash ?? genesisHash };
+  const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed) };
+  await client.query(
+    `INSERT INTO audit_log (seq, at, actor, actor_role, action, purpose, approver, subject_provider, datasets, fields, detail, method, prev_hash, hash)
+     VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [record.seq, record.at, record.actor, record.actorRole, record.action, record.purpose, record.approver, record.subjectProvider,
+      record.datasets, record.fields, JSON.stringify(record.detail), record.method, record.prevHash, record.hash],
+  );
+  return record;
+}
+
+async function appendOnClient(client: PoolClient, content: ReturnType<typeof normalize>): Promise<AuditRecord> {
+  let own = false;
+  try {
+    await client.query('SAVEPOINT hub_audit_append');
+  } catch (err) {
+    // 25P01: not in a transaction, so this append is its own.
+    if ((err as { code?: string }).code !== '25P01') throw err;
+    own = true;
+    await client.query('BEGIN');
+  }
+  try {
+    const record = await insert(client, content);
+    await client.query(own ? 'COMMIT' : 'RELEASE SAVEPOINT hub_audit_append');
+    return record;
+  } catch (err) {
+    await client.query(own ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT hub_audit_append').catch(() => undefined);
+    throw err;
+  }
+}
+
+function where(filter: AuditFilter): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    clauses.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.actor) add('actor = ?', filter.actor);
+  if (filter.action?.endsWith('.*')) add("action LIKE ? || '%'", filter.action.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`));
+  else if (filter.action) add('action = ?', filter.action);
+  if (filter.provider) add('subject_provider = ?', filter.provider);
+  if (filter.from) add('at >= ?::timestamptz', filter.from);
+  if (filter.to) add('at < ?::timestamptz', filter.to);
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
+  async function list(filter: AuditFilter): Promise<{ total: number; records: AuditRecord[] }> {
+    const { sql, params } = where(filter);
+    const n = params.length;
+    const [{ rows: [count] }, { rows }] = await Promise.all([
+      pool.query<{ total: string }>(`SELECT count(*) AS total FROM audit_log ${sql}`, params),
+      pool.query<Row>(`SELECT ${columns} FROM audit_log ${sql} ORDER BY audit_log.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, filter.limit ?? 100, filter.offset ?? 0]),
+    ]);
+    return { total: Number(count?.total ?? 0), records: rows.map(toRecord) };
+  }
+
+  return {
+    async append(db, event) {
+      const content = normalize(event);
+      if (db instanceof pg.Pool) return withTransaction(db, (client) => insert(client, content));
+      return appendOnClient(db, content);
+    },
+
+    async verify() {
+      const client = await pool.connect();
+      const problems: AuditProblem[] = [];
+      let checked = 0;
+      let prev: { seq: number; hash: string } | null = null;
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        for (;;) {
+          const { rows } = await client.query<Row>(
+            `SELECT ${columns} FROM audit_log WHERE $1::bigint IS NULL OR seq > $1::bigint ORDER BY audit_log.seq LIMIT $2`,
+            [prev?.seq ?? null, verifyBatch],
+          );
+          for (const row of rows) {
+            const r = toRecord(row);
+            const expected = prev ? prev.seq + 1 : 1;
+            if (r.seq > expected) problems.push({ seq: r.seq, problem: r.seq - 1 === expected ? `row ${expected} is missing (deleted)` : `rows ${expected}-${r.seq - 1} are missing (deleted)` });
+            else if (r.seq < expected) problems.push({ seq: r.seq, problem: `seq out of order: expected ${expected} (row inserted)` });
+            if (r.prevHash !== (prev?.hash ?? genesisHash)) {
+              problems.push({ seq: r.seq, problem: `prev_hash does not match the hash of ${prev ? `row ${prev.seq}` : 'the genesis'}: a row before it was inserted, deleted or rewritten` });
+            }
+            if (auditHash(r) !== r.hash) problems.push({ seq: r.seq, problem: 'hash does not match the row content: the row was changed' });
+            checked += 1;
+            prev = { seq: r.seq, hash: r.hash };
+          }
+          if (rows.length < verifyBatch) break;
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+      return { ok: problems.length === 0, checked, problems, head: prev };
+    },
+
+    list,
+
+    async usageOf(provider, filter = {}) {
+      const scoped = { ...filter, provider };
+      const { sql, params } = where(scoped);
+      const [{ total, records }, { rows }] = await Promise.all([
+        list(scoped),
+        pool.query<{ actor: string; actor_role: string; action: string; purpose: string | null; method: string; datasets: string[]; count: number; first_at: string; last_at: string }>(
+          `SELECT a.actor, a.actor_role, a.action, a.purpose, a.method,
+             array_remove(array_agg(DISTINCT d.name), NULL) AS datasets, count(DISTINCT a.seq)::int AS count,
+             to_char(min(a.at) AT TIME ZONE 'UTC', ${isoUtc}) AS first_at, to_char(max(a.at) AT TIME ZONE 'UTC', ${isoUtc}) AS last_at
+           FROM (SELECT * FROM audit_log ${sql}) a LEFT JOIN LATERAL unnest(a.datasets) AS d(name) ON true
+           GROUP BY a.actor, a.actor_role, a.action, a.purpose, a.method
+           ORDER BY max(a.at) DESC, a.actor, a.action`,
+          params,
+        ),
+      ]);
+      const uses = rows.map((u) => ({ actor: u.actor, actorRole: u.actor_role, action: u.action, purpose: u.purpose, method: u.method, datasets: u.datasets, count: u.count, firstAt: u.first_at, lastAt: u.last_at }));
+      return { provider, total, uses, records };
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Writable } from 'node:stream';
+import type { HubConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import { HubError } from '../platform/errors.ts';
+import { openPool } from '../platform/db/pool.ts';
+import { createAuditLog } from '../audit/log.ts';
+
+export interface AuditCommand {
+  config: HubConfig;
+  log: Logger;
+  action: string | undefined;
+  json: boolean;
+  out: Writable;
+  err: Writable;
+}
+
+/**
+ * `hub audit verify` reads the chain straight from Postgres (it changes nothing, not even the
+ * schema) and answers 0 if it is intact, 1 with one line per problem if not.
+ */
+export async function runAuditCommand({ config, log, action, json, out, err }: AuditCommand): Promise<number> {
+  if (action !== 'verify') throw new HubError('HUB_ERR_VALIDATION', 'usage: hub audit verify [--json]');
+  const pool = await openPool({ ...config.database, log });
+  try {
+    const result = await createAuditLog({ pool }).verify().catch((e: unknown) => {
+      if ((e as { code?: string }).code === '42P01') {
+        throw new HubError('HUB_ERR_STARTUP', `there is no audit trail in schema "${config.database.schema}": start the hub once so it applies its migrations`);
+      }
+      throw e;
+    });
+    if (json) out.write(`${JSON.stringify(result)}\n`);
+    else if (result.ok) out.write(`audit trail intact: ${result.checked} rows${result.head ? `, head ${result.head.seq} ${result.head.hash}` : ''}\n`);
+    else out.write(result.problems.map((p) => `seq ${p.seq}: ${p.problem}\n`).join(''));
+    if (result.ok) return 0;
+    err.write(`hub: the audit trail is broken: ${result.problems.length} problem(s) in ${result.checked} rows\n`);
+    return 1;
+  } finally {
+    await pool.end();
+  }
+}
