@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Pool } from '../platform/db/pool.ts';
+import type { Pool, PoolClient } from '../platform/db/pool.ts';
+import type { AuditLog } from '../audit/log.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Principal } from '../principals/types.ts';
 import type { CatalogService } from '../catalog/service.ts';
 import type { ShareType } from '../catalog/entry.ts';
-import type { JurisdictionProfile } from '../platform/calendar/jurisdictions.ts';
-import { deadlineInstant } from '../platform/calendar/jurisdictions.ts';
+import { deadlineInstant, jurisdictions, type JurisdictionId, type JurisdictionProfile } from '../platform/calendar/jurisdictions.ts';
 import { withTransaction } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
 import type { Application, ApplicationStore, DatasetRequest, Scenario } from './application-store.ts';
@@ -43,8 +43,9 @@ const dayMs = 86_400_000;
  * its provider, who answers within the jurisdiction's period, silence meaning what the profile says;
  * not-shared data is only ever verifiable. Every step is recorded with who and when.
  */
-export function createSharingService({ pool, store, catalog, grants, profile, log, instance = `hub-${process.pid}` }: {
+export function createSharingService({ pool, store, catalog, grants, profile, log, audit, instance = `hub-${process.pid}` }: {
   pool: Pool;
+  audit?: AuditLog;
   store: ApplicationStore;
   catalog: CatalogService;
   grants: Grants;
@@ -53,6 +54,23 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
   instance?: string;
 }): SharingService {
   const logger = log.child({ module: 'sharing' });
+
+  /** A step of an application, also written to the audit trail: who, purpose, approver, what data, when, how. */
+  async function step(db: Pool | PoolClient, app: { id: string; consumer: string; purpose: string; datasets: DatasetRequest[]; provider: string | null }, actor: string, action: string, detail: Record<string, unknown> = {}): Promise<void> {
+    await store.step(db, app.id, actor, action, detail);
+    await audit?.append(db, {
+      actor,
+      actorRole: actor === 'hub' ? 'service' : actor === app.consumer ? 'consumer' : 'decider',
+      action: `application.${action.replaceAll('-', '_')}`,
+      method: 'api',
+      purpose: app.purpose,
+      approver: action === 'granted' || action === 'approved' || action === 'refused' ? actor : null,
+      subjectProvider: app.provider,
+      datasets: app.datasets.map((d) => d.dataset),
+      fields: [...new Set(app.datasets.flatMap((d) => d.fields))],
+      detail: { application: app.id, consumer: app.consumer, ...detail },
+    });
+  }
 
   async function shareOf(request: DatasetRequest): Promise<{ shareType: ShareType; provider: string; fields: Set<string> }> {
     const { entries } = await catalog.search({ dataset: request.dataset, limit: 100, offset: 0 });
@@ -74,7 +92,7 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
     await grants.activate({ id: grantId, consumer: app.consumer, datasets: app.datasets, expiresAt: new Date(app.validUntil), purpose: app.purpose });
     await withTransaction(pool, async (client) => {
       await store.update(client, app.id, { status: 'granted', decidedBy: actor, grantId });
-      await store.step(client, app.id, actor, 'granted', { how, grantId });
+      await step(client, app, actor, 'granted', { how, grantId });
       await store.schedule(client, 'grant-expires', app.id, new Date(app.validUntil));
     });
     logger.info({ application: app.id, grant: grantId, how }, 'application granted');
@@ -118,6 +136,7 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
       const id = `app-${randomBytes(6).toString('hex')}`;
       const pending = !scenarioFits && conditional.length > 0;
       const answerDue = pending ? deadlineInstant(profile.application.answer, new Date()) : null;
+      const appRef = { id, consumer: by.name, purpose: input.purpose, datasets: input.datasets, provider: pending ? providers[0]! : null };
       await withTransaction(pool, async (client) => {
         await store.insert(client, {
           id,
@@ -133,9 +152,9 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
           jurisdiction: profile.id,
           answerDue: answerDue?.toISOString() ?? null,
         });
-        await store.step(client, id, by.name, 'submitted', { purpose: input.purpose, datasets: input.datasets, scenario: scenarioFits ? scenario!.id : null });
+        await step(client, appRef, by.name, 'submitted', { scenario: scenarioFits ? scenario!.id : null });
         if (pending) {
-          await store.step(client, id, 'hub', 'sent-to-provider', { provider: providers[0], answerDue: answerDue!.toISOString(), basis: profile.application.basis });
+          await step(client, appRef, 'hub', 'sent-to-provider', { answerDue: answerDue!.toISOString(), basis: profile.application.basis });
           await store.schedule(client, 'answer-due', id, answerDue!);
         }
       });
@@ -154,11 +173,11 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
         if (!reason?.trim() || !basis?.trim()) throw new HubError('HUB_ERR_VALIDATION', 'a refusal states its reasons and basis: send reason and basis');
         await withTransaction(pool, async (client) => {
           await store.update(client, id, { status: 'refused', decidedBy: by.name, reason, basis });
-          await store.step(client, id, by.name, 'refused', { reason, basis });
+          await step(client, app, by.name, 'refused', { reason, basis });
         });
         return (await store.byId(pool, id))!;
       }
-      await store.step(pool, id, by.name, 'approved', { reason: reason ?? null });
+      await step(pool, app, by.name, 'approved', { reason: reason ?? null });
       return grant(app, by.name, 'approved by the provider');
     },
 
@@ -169,7 +188,7 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
       await grants.revoke(app.grantId, reason);
       await withTransaction(pool, async (client) => {
         await store.update(client, id, { status: reason, decidedBy: by.name, reason: note });
-        await store.step(client, id, by.name, reason, { note, grantId: app.grantId });
+        await step(client, app, by.name, reason, { note, grantId: app.grantId });
       });
       return (await store.byId(pool, id))!;
     },
@@ -183,15 +202,17 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
           if (timer.kind === 'grant-expires' && app.status === 'granted' && app.grantId) {
             await grants.revoke(app.grantId, 'expired');
             await store.update(pool, app.id, { status: 'expired' });
-            await store.step(pool, app.id, 'hub', 'expired', { grantId: app.grantId });
+            await step(pool, app, 'hub', 'expired', { grantId: app.grantId });
           } else if (timer.kind === 'answer-due' && app.status === 'pending-provider') {
-            const silence = profile.application.onSilence;
-            await store.step(pool, app.id, 'hub', 'provider-silent', { rule: silence, basis: profile.application.basis });
-            if (silence === 'consent') await grant(app, 'hub', `silence is consent (${profile.application.basis})`);
-            else if (silence === 'authority-provides') await grant(app, 'authority', `the provider was silent; the data authority provides it itself (${profile.application.basis})`);
+            // The rules the application was filed under, whichever instance fires the timer.
+            const rules = (jurisdictions[app.jurisdiction as JurisdictionId] ?? profile).application;
+            const silence = rules.onSilence;
+            await step(pool, app, 'hub', 'provider-silent', { rule: silence, basis: rules.basis });
+            if (silence === 'consent') await grant(app, 'hub', `silence is consent (${rules.basis})`);
+            else if (silence === 'authority-provides') await grant(app, 'authority', `the provider was silent; the data authority provides it itself (${rules.basis})`);
             else {
               await store.update(pool, app.id, { status: 'escalated' });
-              await store.step(pool, app.id, 'hub', 'escalated-to-authority', {});
+              await step(pool, app, 'hub', 'escalated-to-authority', {});
             }
           }
         } catch (err) {
