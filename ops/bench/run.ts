@@ -7,6 +7,7 @@ import { benchCleansingEndToEnd } from './cleansing-e2e.ts';
 import { bareUpsertRate } from './landing-bare-upsert.ts';
 import { benchLandingScale } from './landing-scale.ts';
 import { benchVerification } from './verification.ts';
+import { benchGrants } from './grants.ts';
 import { errorMessage } from '../../services/platform/errors.ts';
 
 /** `npm run bench`: JSON lines on stdout, each with its baseline measured in the same run. */
@@ -15,11 +16,12 @@ async function main(): Promise<void> {
   try {
     await benchRegistryLookups(env);
     await benchProduceConsumeLatency(env);
-    // Before the ingest benches: the cleansing worker consumes every raw topic in the catalog.
+    // Before the ingest benches: cleansing workers consume every raw topic in the catalog.
     await benchCleansingEndToEnd(env, { bareUpsertRate: (rows) => bareUpsertRate({ pool: env.app.db, rows, batch: 500 }) });
+    await benchGrants(env);
+    await benchVerification(env);
     await benchHttpIngest(env);
     await benchFileImport(env);
-    await benchVerification(env);
     await benchLandingScale({ pool: env.app.db, log: env.log });
   } finally {
     await env.close();

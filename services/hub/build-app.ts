@@ -37,6 +37,11 @@ import { verificationRoutes } from '../sharing/verification-routes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { principalRoutes } from './routes/principals.ts';
 import { createAuditLog } from '../audit/log.ts';
+import { createGrantService, type GrantService } from '../sharing/grant-service.ts';
+import { createApplicationStore } from '../sharing/application-store.ts';
+import { createSharingService, type SharingService } from '../sharing/applications.ts';
+import { sharingRoutes } from '../sharing/routes.ts';
+import { jurisdictions } from '../platform/calendar/jurisdictions.ts';
 import { auditRoutes } from '../audit/routes.ts';
 
 declare module 'fastify' {
@@ -47,6 +52,8 @@ declare module 'fastify' {
     ingest: IngestService;
     freshness: FreshnessWatcher;
     qualityAlerts: AlertStore;
+    grants: GrantService;
+    sharing: SharingService;
   }
 }
 
@@ -121,6 +128,9 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     app.addHook('onClose', async () => app.freshness.stop());
     app.decorate('qualityAlerts', createAlertStore({ pool: app.db }));
     app.decorate('audit', createAuditLog({ pool: app.db }));
+    app.decorate('grants', createGrantService({ pool: app.db, kafka: app.kafka.client, admin: app.kafka.admin, registry: app.registry, producer: app.kafka.producer, log, schemaPrefix: config.cleansing.schemaPrefix, catalog: app.catalog }));
+    const applicationStore = createApplicationStore({ pool: app.db });
+    app.decorate('sharing', createSharingService({ pool: app.db, store: applicationStore, catalog: app.catalog, grants: app.grants, profile: jurisdictions[config.jurisdiction], log, audit: app.audit }));
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
 
     await app.register(healthRoutes, { prefix: '/health' });
@@ -142,6 +152,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(cleansingRoutes, { alerts: app.qualityAlerts, pool: app.db, admin: app.kafka.admin, groupId: config.cleansing.groupId });
         await api.register(verificationRoutes, { config, catalog: app.catalog, pool: app.db, redis: app.redis, log });
         await api.register(auditRoutes, { audit: app.audit });
+        await api.register(sharingRoutes, { sharing: app.sharing, store: applicationStore });
       },
       { prefix: '/api/v1' },
     );

@@ -45,11 +45,19 @@ export async function startWorkers(app: FastifyInstance, { config, log, groupId 
   const timer = setInterval(refresh, refreshMs);
   timer.unref();
   app.freshness.start();
+  // Grants stream from clean.<dataset> into their share topics; deadlines and expiries fire on a tick.
+  await app.grants.start();
+  const tick = setInterval(() => {
+    app.sharing.fireDue().catch((err: unknown) => log.warn({ err }, 'sharing timers failed; retrying on the next tick'));
+  }, 10_000);
+  tick.unref();
   return {
     validator,
     cleansing,
     async stop() {
       clearInterval(timer);
+      clearInterval(tick);
+      await app.grants.stop();
       app.freshness.stop();
       await validator.stop();
       await cleansing.stop();
