@@ -4,8 +4,9 @@ const dayMs = 86_400_000;
 
 /** A valid 18-digit resident id, distinct for every n below 10,000,000 (蜀山区, born 1980-2007). */
 export function residentId(n: number): string {
-  const birth = new Date(Date.UTC(1980, 0, 1) + (n % 10_000) * dayMs).toISOString().slice(0, 10).replaceAll('-', '');
-  const first17 = `340104${birth}${String(Math.floor(n / 10_000) % 1000).padStart(3, '0')}`;
+  // The sequence digits vary fastest, so masked ids (first 6 + last 4 kept) tell small n apart.
+  const birth = new Date(Date.UTC(1980, 0, 1) + (Math.floor(n / 1000) % 10_000) * dayMs).toISOString().slice(0, 10).replaceAll('-', '');
+  const first17 = `340104${birth}${String(n % 1000).padStart(3, '0')}`;
   return first17 + residentIdCheckChar(first17);
 }
 

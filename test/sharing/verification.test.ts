@@ -134,7 +134,7 @@ describe('verification (可用不可见)', () => {
   it('does not take many distinct but unrelated keys for crawling', async () => {
     const c = await consumer({ ratePerSecond: 1000 });
     for (let i = 0; i < 60; i++) {
-      const res = await verify(c, { dataset: 'base.natural_person', key: person(100 + i * 37).id_number, claims: { gender: 'MALE' } });
+      const res = await verify(c, { dataset: 'base.natural_person', key: person(100 + i * 123_457).id_number, claims: { gender: 'MALE' } });
       expect(res.statusCode, `request ${i}: ${res.body}`).toBe(200);
     }
   });
