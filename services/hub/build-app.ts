@@ -150,7 +150,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(fileRoutes, { ingest: app.ingest, maxBytes: config.ingest.fileMaxBytes, batchSize: config.ingest.fileBatch });
         await api.register(alertRoutes, { freshness: app.freshness });
         await api.register(cleansingRoutes, { alerts: app.qualityAlerts, pool: app.db, admin: app.kafka.admin, groupId: config.cleansing.groupId });
-        await api.register(verificationRoutes, { config, catalog: app.catalog, pool: app.db, redis: app.redis, log });
+        await api.register(verificationRoutes, { config, catalog: app.catalog, pool: app.db, redis: app.redis, log, audit: app.audit });
         await api.register(auditRoutes, { audit: app.audit });
         await api.register(sharingRoutes, { sharing: app.sharing, store: applicationStore });
       },

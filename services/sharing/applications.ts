@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import type { AuditLog } from '../audit/log.ts';
+import { grantAcls } from './grant-service.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Principal } from '../principals/types.ts';
 import type { CatalogService } from '../catalog/service.ts';
@@ -92,7 +93,7 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
     await grants.activate({ id: grantId, consumer: app.consumer, datasets: app.datasets, expiresAt: new Date(app.validUntil), purpose: app.purpose });
     await withTransaction(pool, async (client) => {
       await store.update(client, app.id, { status: 'granted', decidedBy: actor, grantId });
-      await step(client, app, actor, 'granted', { how, grantId });
+      await step(client, app, actor, 'granted', { how, grantId, aclsCreated: grantAcls(grantId, app.consumer, app.datasets.map((d) => d.dataset)) });
       await store.schedule(client, 'grant-expires', app.id, new Date(app.validUntil));
     });
     logger.info({ application: app.id, grant: grantId, how }, 'application granted');
@@ -188,7 +189,7 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
       await grants.revoke(app.grantId, reason);
       await withTransaction(pool, async (client) => {
         await store.update(client, id, { status: reason, decidedBy: by.name, reason: note });
-        await step(client, app, by.name, reason, { note, grantId: app.grantId });
+        await step(client, app, by.name, reason, { note, grantId: app.grantId, aclsDeleted: grantAcls(app.grantId!, app.consumer, app.datasets.map((d) => d.dataset)) });
       });
       return (await store.byId(pool, id))!;
     },
@@ -202,7 +203,7 @@ export function createSharingService({ pool, store, catalog, grants, profile, lo
           if (timer.kind === 'grant-expires' && app.status === 'granted' && app.grantId) {
             await grants.revoke(app.grantId, 'expired');
             await store.update(pool, app.id, { status: 'expired' });
-            await step(pool, app, 'hub', 'expired', { grantId: app.grantId });
+            await step(pool, app, 'hub', 'expired', { grantId: app.grantId, aclsDeleted: grantAcls(app.grantId, app.consumer, app.datasets.map((d) => d.dataset)) });
           } else if (timer.kind === 'answer-due' && app.status === 'pending-provider') {
             // The rules the application was filed under, whichever instance fires the timer.
             const rules = (jurisdictions[app.jurisdiction as JurisdictionId] ?? profile).application;

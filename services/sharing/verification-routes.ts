@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditLog } from '../audit/log.ts';
 import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Pool } from '../platform/db/pool.ts';
@@ -16,6 +18,8 @@ export interface VerificationRouteOptions {
   redis: Redis;
   log: Logger;
   canVerify?: CanVerify;
+  /** Every call is traceable (Quanzhou 8(4)): who, what data, which fields, when; never values. */
+  audit?: AuditLog;
 }
 
 /** POST /verify (可用不可见: match/mismatch per claimed field, never a value) and GET /verify/alerts for the authority. */
@@ -56,10 +60,26 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
       },
     },
   }, async (request) => {
+    const p = request.principal!;
+    const trace = (action: string, detail: Record<string, unknown>) =>
+      opts.audit?.append(opts.pool, {
+        actor: p.name,
+        actorRole: p.role,
+        action,
+        method: 'verification',
+        datasets: [request.body.dataset],
+        fields: Object.keys(request.body.claims ?? {}),
+        detail: { keyHash: createHash('sha256').update(request.body.key).digest('hex'), ...detail },
+      });
     try {
-      return await service.verify(request.principal!, request.body);
+      const answer = await service.verify(p, request.body);
+      await trace('verification.called', { found: answer.found });
+      return answer;
     } catch (err) {
-      if (err instanceof RateLimited) retryAfter.set(request, err.retryAfterSeconds);
+      if (err instanceof RateLimited) {
+        retryAfter.set(request, err.retryAfterSeconds);
+        await trace('verification.refused', { reason: err.message });
+      }
       throw err;
     }
   });

@@ -74,6 +74,17 @@ describe('verification (可用不可见)', () => {
     leaksNothing(wrong.body);
   });
 
+  it('writes every call to the audit trail, with a hash of the key and never a value', async () => {
+    const c = await consumer();
+    const key = person(1).id_number as string;
+    expect((await verify(c, { dataset: 'base.natural_person', key, claims: { name: '居民1' } })).statusCode).toBe(200);
+    const { records } = await t.app.audit.list({ action: 'verification.called', actor: c.name });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ actor: c.name, actorRole: 'consumer', method: 'verification', datasets: ['base.natural_person'], fields: ['name'] });
+    expect(JSON.stringify(records[0])).not.toContain(key);
+    expect(JSON.stringify(records[0])).not.toContain('居民1');
+  });
+
   it('answers found:false and mismatch everywhere for a key that is not there', async () => {
     const c = await consumer();
     const res = await verify(c, { dataset: 'base.natural_person', key: person(999).id_number, claims: { name: '居民999', gender: 'MALE' } });
