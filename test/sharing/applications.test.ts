@@ -100,7 +100,7 @@ describe('applications and scenarios', () => {
     const fuzhou = await apply('fuzhou');
     const late = new Date(Date.now() + 40 * 86_400_000);
     // Two instances (each configured for Hefei) tick at once: every timer fires once, by the rules its application was filed under.
-    const other = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, profile: jurisdictions.hefei, log: testLogger(), instance: 'test-other' });
+    const other = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, profile: jurisdictions.hefei, log: testLogger(), audit: t.app.audit, instance: 'test-other' });
     // A handler that fails gives its timer back for the next tick, as the hub's ticker would retry.
     for (let tick = 0; tick < 5; tick++) await Promise.all([sharing('hefei').fireDue(late), other.fireDue(late)]);
     expect(await store().byId(t.db.pool, hefei.id)).toMatchObject({ status: 'granted', decidedBy: 'hub' });
