@@ -7,12 +7,7 @@ import { createGrantService } from '../../services/sharing/grant-service.ts';
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round } from './stats.ts';
 import { person } from './people.ts';
-
-async function post(env: BenchEnvironment, path: string, token: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${env.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (res.status >= 300) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
-  return res.json();
-}
+import { post } from './api.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

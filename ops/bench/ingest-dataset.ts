@@ -2,16 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { BenchEnvironment } from './environment.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
+import { post } from './api.ts';
 
 export interface BenchDataset {
   department: PrincipalCredentials;
   entry: CatalogEntry;
-}
-
-async function post<T>(env: BenchEnvironment, path: string, token: string, body: unknown): Promise<T> {
-  const res = await fetch(`${env.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
 }
 
 /** A department onboarded through the API by an authority, with theme.tax_credit_rating declared. */

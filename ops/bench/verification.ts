@@ -6,12 +6,7 @@ import { createVerificationLimits } from '../../services/sharing/rate-limits.ts'
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round, throughput } from './stats.ts';
 import { person } from './people.ts';
-
-async function post(env: BenchEnvironment, path: string, token: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${env.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (res.status >= 300) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
-  return res.json();
-}
+import { post } from './api.ts';
 
 /** Requests per second and latencies of `op` run `total` times, `concurrency` in flight. */
 async function measure(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<{ rate: number; p50: number; p99: number }> {
