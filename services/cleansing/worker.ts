@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import type { Kafka } from '../platform/kafka/client.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
@@ -8,6 +8,7 @@ import type { CleansingPipeline } from './pipeline.ts';
 import type { CleansingMetrics } from './metrics.ts';
 import type { OutboxRelay } from './outbox.ts';
 import { cleanTopic } from './clean-schema.ts';
+import { CatalogTopicsConsumer } from '../ingest/catalog-topics-consumer.ts';
 import { qualityAlertsTopic } from './alerts.ts';
 import { errorMessage } from '../platform/errors.ts';
 
@@ -36,13 +37,30 @@ const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000
 export class CleansingWorker {
   readonly #o: CleansingWorkerOptions;
   readonly #log: Logger;
-  #consumer: Consumer | null = null;
-  #topics = new Map<string, CatalogEntry>();
-  #restarting: Promise<void> = Promise.resolve();
+  readonly #topics: CatalogTopicsConsumer;
 
   constructor(options: CleansingWorkerOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'cleansing-worker' });
+    this.#topics = new CatalogTopicsConsumer({
+      kafka: options.kafka,
+      catalog: options.catalog,
+      groupId: options.groupId,
+      log: this.#log,
+      consumer: { maxWaitTimeInMs: 250, maxBytesPerPartition: 1024 * 1024 },
+      // Partitions land in parallel (each in its own order); shared keys meet at the row locks.
+      run: { autoCommit: true, partitionsConsumedConcurrently: options.concurrency ?? 3 },
+      onRefresh: () => options.pipeline.forget(),
+      beforeRestart: (entries) =>
+        options.admin
+          .ensureTopics([
+            { name: qualityAlertsTopic, partitions: 3 },
+            ...[...new Set(entries.map((e) => e.dataset))].map((d) => ({ name: cleanTopic(d), partitions: 3, config: compacted })),
+          ])
+          .then(() => undefined),
+      eachBatch: (entry, payload) => this.#onBatch(entry, payload),
+      what: 'cleansing raw topics',
+    });
   }
 
   async start(): Promise<void> {
@@ -52,41 +70,15 @@ export class CleansingWorker {
 
   /** Follows the catalog: new datasets are picked up without a restart. */
   refresh(): Promise<void> {
-    this.#restarting = this.#restarting.then(async () => {
-      const entries = await this.#o.catalog.all();
-      const next = new Map(entries.map((e) => [e.topic, e]));
-      const same = next.size === this.#topics.size && [...next.keys()].every((t) => this.#topics.has(t));
-      this.#topics = next;
-      this.#o.pipeline.forget();
-      if (same && this.#consumer) return;
-      await this.#o.admin.ensureTopics([
-        { name: qualityAlertsTopic, partitions: 3 },
-        ...[...new Set(entries.map((e) => e.dataset))].map((d) => ({ name: cleanTopic(d), partitions: 3, config: compacted })),
-      ]);
-      await this.#consumer?.disconnect();
-      this.#consumer = null;
-      if (next.size === 0) return;
-      const consumer = this.#o.kafka.consumer({ groupId: this.#o.groupId, maxWaitTimeInMs: 250, maxBytesPerPartition: 1024 * 1024 });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...next.keys()], fromBeginning: true });
-      // Partitions land in parallel (each in its own order); shared keys meet at the row locks.
-      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: this.#o.concurrency ?? 3, eachBatch: (payload) => this.#onBatch(payload) });
-      this.#consumer = consumer;
-      this.#log.info({ topics: next.size, group: this.#o.groupId }, 'cleansing raw topics');
-    });
-    return this.#restarting;
+    return this.#topics.refresh();
   }
 
   async stop(): Promise<void> {
-    await this.#restarting.catch(() => undefined);
-    await this.#consumer?.disconnect();
-    this.#consumer = null;
+    await this.#topics.stop();
     await this.#o.relay.stop();
   }
 
-  async #onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const entry = this.#topics.get(batch.topic);
-    if (!entry) return;
+  async #onBatch(entry: CatalogEntry, { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const size = this.#o.chunk ?? 500;
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!isRunning() || isStale()) return;

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import type { Kafka } from '../platform/kafka/client.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
@@ -10,6 +10,7 @@ import type { ActivityStore } from './activity.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { hubTopics } from '../hub/topology.ts';
 import { deadLetterHeaders, ingestHeaders, type IngestPath } from './headers.ts';
+import { CatalogTopicsConsumer } from './catalog-topics-consumer.ts';
 import { createRawRecordCheck, headerText, type RawRecordCheck } from './raw-record-check.ts';
 
 export const deadLetterTopic = 'hub.dead-letter';
@@ -35,15 +36,23 @@ export interface ValidatorOptions {
 export class RawTopicValidator {
   readonly #o: ValidatorOptions;
   readonly #log: Logger;
-  #consumer: Consumer | null = null;
-  #topics = new Map<string, CatalogEntry>();
+  readonly #topics: CatalogTopicsConsumer;
   readonly #check: RawRecordCheck;
-  #restarting: Promise<void> = Promise.resolve();
 
   constructor(options: ValidatorOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'raw-validator' });
     this.#check = createRawRecordCheck({ registry: options.registry });
+    this.#topics = new CatalogTopicsConsumer({
+      kafka: options.kafka,
+      catalog: options.catalog,
+      groupId: options.groupId,
+      log: this.#log,
+      consumer: { maxWaitTimeInMs: 500 },
+      onRefresh: () => this.#check.forget(),
+      eachBatch: (entry, payload) => this.#onBatch(entry, payload),
+      what: 'validating raw topics',
+    });
   }
 
   async start(): Promise<void> {
@@ -53,35 +62,14 @@ export class RawTopicValidator {
 
   /** Follows the catalog: a new raw topic is consumed without a restart of the hub. */
   refresh(): Promise<void> {
-    this.#restarting = this.#restarting.then(async () => {
-      const entries = await this.#o.catalog.all();
-      const next = new Map(entries.map((e) => [e.topic, e]));
-      const same = next.size === this.#topics.size && [...next.keys()].every((t) => this.#topics.has(t));
-      this.#topics = next;
-      this.#check.forget();
-      if (same && this.#consumer) return;
-      await this.#consumer?.disconnect();
-      this.#consumer = null;
-      if (next.size === 0) return;
-      const consumer = this.#o.kafka.consumer({ groupId: this.#o.groupId, maxWaitTimeInMs: 500 });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...next.keys()], fromBeginning: true });
-      await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.#onBatch(payload) });
-      this.#consumer = consumer;
-      this.#log.info({ topics: next.size }, 'validating raw topics');
-    });
-    return this.#restarting;
+    return this.#topics.refresh();
   }
 
-  async stop(): Promise<void> {
-    await this.#restarting.catch(() => undefined);
-    await this.#consumer?.disconnect();
-    this.#consumer = null;
+  stop(): Promise<void> {
+    return this.#topics.stop();
   }
 
-  async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const entry = this.#topics.get(batch.topic);
-    if (!entry) return;
+  async #onBatch(entry: CatalogEntry, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     let good = 0;
     let lastAt = 0;
     let path: IngestPath = 'kafka';
