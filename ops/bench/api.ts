@@ -6,3 +6,9 @@ export async function post<T = unknown>(env: BenchEnvironment, path: string, tok
   if (res.status >= 300) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
 }
+
+/** Declares a dataset for a bench department; when another bench already provides it, the authority enrols this one. */
+export async function declareProvider(env: BenchEnvironment, { authorityToken, deptToken, body }: { authorityToken: string; deptToken: string; body: Record<string, unknown> }): Promise<void> {
+  const entry = await post<{ id: string; status: string }>(env, '/catalog', deptToken, body);
+  if (entry.status === 'pending') await post(env, `/catalog/${entry.id}/enrolment`, authorityToken, { decision: 'approve', authorities: {} });
+}

@@ -5,7 +5,7 @@ import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round } from './stats.ts';
 import { person } from './people.ts';
-import { post } from './api.ts';
+import { declareProvider, post } from './api.ts';
 
 /**
  * End to end through the cleansing service: records already on a raw topic until their rows and
@@ -16,7 +16,7 @@ export async function benchCleansingEndToEnd(env: BenchEnvironment, { records = 
   const suffix = randomBytes(3).toString('hex');
   const authority = await env.app.principals.create({ name: `bench-cl-authority-${suffix}`, role: 'authority' });
   const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-cl-${suffix}`, displayName: `基准测试公安 ${suffix}` })) as { credentials: PrincipalCredentials };
-  await post(env, '/catalog', dept.token, { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date'] });
+  await declareProvider(env, { authorityToken: authority.token, deptToken: dept.token, body: { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date'] } });
 
   const send = (batch: Record<string, unknown>[]) => post(env, '/datasets/base.natural_person/records', dept.token, { records: batch });
   const history = `${quoteIdent(`${env.config.cleansing.schemaPrefix}base`)}.natural_person_history`;

@@ -7,7 +7,7 @@ import { createGrantService } from '../../services/sharing/grant-service.ts';
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round } from './stats.ts';
 import { person } from './people.ts';
-import { post } from './api.ts';
+import { declareProvider, post } from './api.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,8 +35,8 @@ export async function benchGrants(env: BenchEnvironment, { runs = 5, people = 20
   const admin = env.app.kafka.admin;
   const authority = await env.app.principals.create({ name: `bench-gr-authority-${suffix}`, role: 'authority' });
   const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-gr-${suffix}`, displayName: `基准测试授权 ${suffix}` })) as { credentials: PrincipalCredentials };
-  // The cleansing bench's department is already the authority of these fields (one authority per field).
-  await post(env, '/catalog', dept.token, { dataset: 'base.natural_person' });
+  // Another bench may already provide the dataset: then this department is enrolled by the authority.
+  await declareProvider(env, { authorityToken: authority.token, deptToken: dept.token, body: { dataset: 'base.natural_person' } });
   const worker = createCleansingWorker(
     { config: env.config, pool: env.app.db, redis: env.app.redis, kafka: env.app.kafka.client, admin, producer: env.app.kafka.producer, registry: env.app.registry, metrics: env.app.metrics, log: env.log },
     { groupId: `bench-gr-cleansing-${suffix}` },

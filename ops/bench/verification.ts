@@ -6,7 +6,7 @@ import { createVerificationLimits } from '../../services/sharing/rate-limits.ts'
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round, throughput } from './stats.ts';
 import { person } from './people.ts';
-import { post } from './api.ts';
+import { declareProvider, post } from './api.ts';
 
 /** Requests per second and latencies of `op` run `total` times, `concurrency` in flight. */
 async function measure(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<{ rate: number; p50: number; p99: number }> {
@@ -27,8 +27,8 @@ export async function benchVerification(env: BenchEnvironment, { records = 300, 
   const suffix = randomBytes(3).toString('hex');
   const authority = await env.app.principals.create({ name: `bench-vf-authority-${suffix}`, role: 'authority' });
   const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-vf-${suffix}`, displayName: `基准测试核验 ${suffix}` })) as { credentials: PrincipalCredentials };
-  // The cleansing bench's department is already the authority of these fields (one authority per field).
-  await post(env, '/catalog', dept.token, { dataset: 'base.natural_person' });
+  // Another bench may already provide the dataset: then this department is enrolled by the authority.
+  await declareProvider(env, { authorityToken: authority.token, deptToken: dept.token, body: { dataset: 'base.natural_person' } });
 
   const people = Array.from({ length: records }, (_, k) => person(900_000 + k));
   const table = `${quoteIdent(`${env.config.cleansing.schemaPrefix}base`)}.natural_person`;
@@ -45,7 +45,14 @@ export async function benchVerification(env: BenchEnvironment, { records = 300, 
 
   const consumer = await env.app.principals.create({ name: `bench-vf-consumer-${suffix}`, role: 'consumer' });
   // The bench principal is a known bulk verifier: its limits are raised, still checked on every call.
-  await createVerificationLimits({ redis: env.app.redis, settings: env.config.verification }).setOverride(consumer.name, { ratePerSecond: 1_000_000, dailyQuota: 1_000_000_000, crawlKeys: 1_000_000_000 });
+  await createVerificationLimits({ redis: env.app.redis, settings: env.config.verification }).setOverride(consumer.name, {
+    ratePerSecond: 1_000_000,
+    dailyQuota: 1_000_000_000,
+    crawlKeys: 1_000_000_000,
+    claimsPerKeyPerDay: 1_000_000_000,
+    mismatchMinCalls: 1_000_000_000,
+  });
+  await post(env, '/applications', consumer.token, { purpose: '基准测试核验', use: 'verification', datasets: [{ dataset: 'base.natural_person', fields: ['name', 'gender', 'birth_date'] }], validUntil: new Date(Date.now() + 86_400_000).toISOString() });
   const headers = { authorization: `Bearer ${consumer.token}`, 'content-type': 'application/json' };
   const verifyOne = async (i: number) => {
     const p = people[(i * 7919) % records] as Record<string, unknown>;

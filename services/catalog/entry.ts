@@ -52,8 +52,21 @@ export interface CatalogField {
   grade: number;
 }
 
+/** active: a provider of the dataset; pending: waiting for the authority to enrol it; refused. */
+export type EntryStatus = 'active' | 'pending' | 'refused';
+
+/** A later provider's enrolment: what it asked for and how the authority decided. */
+export interface Enrolment {
+  requestedAuthoritativeFields: string[];
+  decidedBy: string | null;
+  decidedAt: string | null;
+  reason: string | null;
+}
+
 /** A catalog entry as the API shows it. */
 export interface CatalogEntry extends CatalogElements {
+  status: EntryStatus;
+  enrolment: Enrolment | null;
   id: string;
   dataset: string;
   provider: string;

@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import type { CatalogService, EntryInput, EntryPatch } from './service.ts';
+import type { CatalogService, EnrolDecision, EntryInput, EntryPatch } from './service.ts';
 import type { DepartmentService, DepartmentStore } from './departments.ts';
-import { openTypes, shareMethods, shareTypes, updateCycles } from './entry.ts';
+import { fieldsOf, openTypes, shareMethods, shareTypes, updateCycles } from './entry.ts';
 import { roles } from '../principals/types.ts';
 
 const everyone = roles;
 
 const elementProperties = {
   name: { type: 'string', minLength: 1, maxLength: 200, description: '资源名称' },
-  resourceCode: { type: 'string', pattern: '^[A-Za-z0-9._/-]{1,120}$', description: '资源代码; defaults to <provider>.<dataset>' },
+  resourceCode: { type: 'string', maxLength: 120, description: '资源代码: always <provider>.<dataset>' },
   classificationCode: { type: 'string', minLength: 1, maxLength: 60, description: '资源分类' },
   providerCode: { type: 'string', maxLength: 60, description: '提供方代码' },
   summary: { type: 'string', maxLength: 4000, description: '资源摘要' },
@@ -115,6 +115,56 @@ export async function catalogRoutes(app: FastifyInstance, { catalog, departments
       },
     },
   }, async (request) => catalog.update(request.params.id, request.body, request.principal!));
+
+  app.get('/catalog/enrolments', {
+    config: { roles: ['authority'] },
+    schema: { tags: ['catalog'], summary: 'Departments waiting to be enrolled as providers of a dataset that already has one' },
+  }, async () => catalog.search({ status: 'pending', limit: 500, offset: 0 }));
+
+  app.post<{ Params: { id: string }; Body: { decision: 'approve' | 'refuse'; authorities?: Record<string, string>; reason?: string } }>('/catalog/:id/enrolment', {
+    config: { roles: ['authority'] },
+    schema: {
+      tags: ['catalog'],
+      summary: 'Enrol (or refuse) a pending provider; on approval name, per field, the one authoritative provider (一数一源)',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['decision'],
+        properties: {
+          decision: { type: 'string', enum: ['approve', 'refuse'] },
+          authorities: { type: 'object', maxProperties: 500, additionalProperties: { type: 'string', maxLength: 40 }, description: 'field → provider' },
+          reason: { type: 'string', maxLength: 2000 },
+        },
+      },
+    },
+  }, async (request) => {
+    const { decision, authorities, reason } = request.body;
+    const input: EnrolDecision = { approve: decision === 'approve', ...(authorities ? { authorities } : {}), ...(reason ? { reason } : {}) };
+    return catalog.enrol(request.params.id, input, request.principal!);
+  });
+
+  app.get<{ Params: { dataset: string } }>('/contracts/:dataset', {
+    config: { roles: everyone },
+    schema: { tags: ['catalog'], summary: 'A dataset\'s contract: owner, version, fields with grades, and the authoritative provider of each field' },
+  }, async (request) => {
+    const c = await catalog.contract(request.params.dataset);
+    const schema = await catalog.contractOf(c.dataset);
+    return { dataset: c.dataset, owner: c.owner, version: c.version, schemaId: c.schemaId, businessKey: schema.businessKey, fields: fieldsOf(schema), authorities: c.authorities, updatedBy: c.updatedBy, updatedAt: c.updatedAt };
+  });
+
+  app.put<{ Params: { dataset: string }; Body: { authorities: Record<string, string>; reason: string } }>('/contracts/:dataset/authorities', {
+    config: { roles: ['authority'] },
+    schema: {
+      tags: ['catalog'],
+      summary: 'Name the one authoritative provider of each field (replaces the whole map)',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['authorities', 'reason'],
+        properties: { authorities: { type: 'object', maxProperties: 500, additionalProperties: { type: 'string', maxLength: 40 } }, reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+      },
+    },
+  }, async (request) => catalog.setAuthorities(request.params.dataset, request.body.authorities, request.body.reason, request.principal!));
 
   app.get<{ Params: { id: string } }>('/catalog/:id/versions', { config: { roles: everyone }, schema: { tags: ['catalog'], summary: 'Every version of an entry' } }, async (request) => catalog.versions(request.params.id));
 }

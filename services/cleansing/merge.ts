@@ -6,12 +6,13 @@ export interface IncomingRecord {
   source: Omit<FieldLineage, 'provider' | 'authoritative' | 'provisional'>;
 }
 
+/** Two providers disagree on a field: `kept` stays landed, `other` is only reported. */
 export interface Conflict {
   field: string;
-  authority: string;
-  authorityValue: unknown;
-  provider: string;
-  value: unknown;
+  kept: { provider: string; value: unknown; authoritative: boolean; source: Pick<FieldLineage, 'topic' | 'partition' | 'offset'> };
+  other: { provider: string; value: unknown; source: Pick<FieldLineage, 'topic' | 'partition' | 'offset'> };
+  /** The authority's value replaced another provider's provisional one. */
+  replacedProvisional: boolean;
 }
 
 export interface MergeResult {
@@ -21,14 +22,15 @@ export interface MergeResult {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const where = (l: Pick<FieldLineage, 'topic' | 'partition' | 'offset'>) => ({ topic: l.topic, partition: l.partition, offset: l.offset });
 
 /**
- * 一数一源、多源校核: merges one provider's record into the entity's current state.
- * - A field whose authority (per the catalog) is this provider takes its value.
- * - A field whose authority has spoken keeps the authority's value; a different value from
- *   another provider is a conflict, never an overwrite.
- * - A field whose authority has not spoken yet is filled from whoever has it, marked provisional.
- * - A field with no named authority takes the latest value.
+ * 一数一源、多元校核: merges one provider's record into the entity's current state. Nobody
+ * overwrites another provider's value, whichever order records arrive in:
+ * - the field's authority (named in the contract) sets it; if it contradicts another provider's
+ *   provisional value, that is a conflict too;
+ * - any other provider fills a field that has no value yet, marked provisional, and may update its
+ *   own provisional value; a value that differs from someone else's is a conflict, never an overwrite.
  * A null never erases a value: absence of data is not a correction.
  */
 export function mergeRecord({ key, current, incoming, authorities }: { key: string; current: Omit<CurrentRow, 'version'> | undefined; incoming: IncomingRecord; authorities: ReadonlyMap<string, string> }): MergeResult {
@@ -38,21 +40,36 @@ export function mergeRecord({ key, current, incoming, authorities }: { key: stri
   let changed = current === undefined;
   for (const [field, value] of Object.entries(incoming.values)) {
     if (value === null || value === undefined) continue;
-    const authority = authorities.get(field);
     const had = lineage[field];
-    const take = (authoritative: boolean, provisional: boolean) => {
-      const next: FieldLineage = { ...incoming.source, provider: incoming.provider, authoritative, provisional };
+    const take = (authoritative: boolean) => {
+      const provisional = !authoritative;
       if (!same(values[field], value) || had?.provisional !== provisional || had?.authoritative !== authoritative || had?.provider !== incoming.provider) {
         changed = changed || !same(values[field], value) || had?.provisional !== provisional;
         values[field] = value;
-        lineage[field] = next;
+        lineage[field] = { ...incoming.source, provider: incoming.provider, authoritative, provisional };
       }
     };
-    if (authority === undefined) take(false, false);
-    else if (authority === incoming.provider) take(true, false);
-    else if (had?.authoritative) {
-      if (!same(values[field], value)) conflicts.push({ field, authority, authorityValue: values[field], provider: incoming.provider, value });
-    } else take(false, true);
+    const hasValue = had !== undefined && values[field] !== null && values[field] !== undefined;
+    if (authorities.get(field) === incoming.provider) {
+      if (hasValue && had.provider !== incoming.provider && !same(values[field], value)) {
+        conflicts.push({
+          field,
+          kept: { provider: incoming.provider, value, authoritative: true, source: where(incoming.source) },
+          other: { provider: had.provider, value: values[field], source: where(had) },
+          replacedProvisional: true,
+        });
+      }
+      take(true);
+    } else if (!hasValue || had.provider === incoming.provider) {
+      take(false);
+    } else if (!same(values[field], value)) {
+      conflicts.push({
+        field,
+        kept: { provider: had.provider, value: values[field], authoritative: had.authoritative, source: where(had) },
+        other: { provider: incoming.provider, value, source: where(incoming.source) },
+        replacedProvisional: false,
+      });
+    }
   }
   const provisional = Object.entries(lineage).filter(([, l]) => l.provisional).map(([f]) => f).sort();
   return { row: { key, values, lineage, provisional }, changed, conflicts };

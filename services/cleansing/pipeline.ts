@@ -241,20 +241,25 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
           const merged = mergeRecord({ key: c.key, current: before, incoming: { provider: entry.provider, values: c.value, source: { topic: entry.topic, partition, offset: c.message.offset, recordId, eventTime } }, authorities: authority });
           for (const conflict of merged.conflicts) {
             outcome.conflicts++;
-            const authoritySource = before?.lineage[conflict.field];
+            const { field, kept, other } = conflict;
             newAlerts.push(alert({
               kind: 'conflict',
               severity: 'warning',
               dataset: entry.dataset,
               key: c.key,
-              fields: [conflict.field],
+              fields: [field],
               values: [
-                { provider: conflict.authority, field: conflict.field, value: conflict.authorityValue, authoritative: true },
-                { provider: conflict.provider, field: conflict.field, value: conflict.value, authoritative: false },
+                { provider: kept.provider, field, value: kept.value, authoritative: kept.authoritative },
+                { provider: other.provider, field, value: other.value, authoritative: false },
               ],
-              rule: 'authoritative-source',
-              message: `${conflict.provider} says ${JSON.stringify(conflict.value)} but the authoritative source ${conflict.authority} says ${JSON.stringify(conflict.authorityValue)}; the authoritative value is kept`,
-              sources: [...(authoritySource ? [{ provider: authoritySource.provider, topic: authoritySource.topic, partition: authoritySource.partition, offset: authoritySource.offset }] : []), source],
+              rule: kept.authoritative ? 'authoritative-source' : 'first-value',
+              // No values in the message: a department's view redacts the other provider's values.
+              message: conflict.replacedProvisional
+                ? `the authoritative source ${kept.provider} contradicts the provisional value of ${field} from ${other.provider}; the authoritative value replaces it`
+                : kept.authoritative
+                  ? `${other.provider} disagrees on ${field} with the authoritative source ${kept.provider}; the authoritative value is kept`
+                  : `${other.provider} disagrees on ${field} with ${kept.provider}, whose value came first and has no authoritative source yet; it is kept until the data authority decides`,
+              sources: [{ provider: kept.provider, ...kept.source }, { provider: other.provider, ...other.source }],
             }));
           }
           history.push({ ...base, change: before === undefined ? 'insert' : merged.changed ? 'update' : 'no-change', findings: c.findings });

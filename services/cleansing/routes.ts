@@ -37,8 +37,10 @@ export async function cleansingRoutes(app: FastifyInstance, { alerts, pool, admi
     },
   }, async (request) => {
     const p = request.principal!;
-    // A department sees the alerts about its own data.
-    return alerts.list({ ...request.query, ...(p.role === 'department' ? { provider: p.name } : {}) });
+    if (p.role !== 'department') return alerts.list(request.query);
+    // A department sees the alerts about its own data, and only its own values in them.
+    const own = await alerts.list({ ...request.query, provider: p.name });
+    return own.map((a) => ({ ...a, values: a.values.map((v) => (v.provider === p.name ? v : { ...v, value: null, redacted: true })) }));
   });
 
   app.patch<{ Params: { id: string }; Body: { status: AlertStatus; note?: string } }>('/quality/alerts/:id', {

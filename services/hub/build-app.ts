@@ -18,8 +18,10 @@ import { createAuthenticator } from '../principals/authenticator.ts';
 import { createPrincipalService, type PrincipalService } from '../principals/service.ts';
 import type { Authenticator } from '../principals/types.ts';
 import { registryPlugin } from '../registry/plugin.ts';
+import { createRegistryPolicy } from './registry-policy.ts';
 import { loadSchemaFiles, type DatasetSchema } from '../platform/schema-files.ts';
 import { createCatalogStore } from '../catalog/store.ts';
+import { createContractStore } from '../catalog/contracts.ts';
 import { createCatalogService, type CatalogService } from '../catalog/service.ts';
 import { createDepartmentService, createDepartmentStore } from '../catalog/departments.ts';
 import { catalogRoutes } from '../catalog/routes.ts';
@@ -41,6 +43,7 @@ import { createGrantService, type GrantService } from '../sharing/grant-service.
 import { createApplicationStore } from '../sharing/application-store.ts';
 import { createSharingService, type SharingService } from '../sharing/applications.ts';
 import { sharingRoutes } from '../sharing/routes.ts';
+import { createVerificationGrantStore } from '../sharing/verification-grants.ts';
 import { jurisdictions } from '../platform/calendar/jurisdictions.ts';
 import { auditRoutes } from '../audit/routes.ts';
 
@@ -69,6 +72,8 @@ export interface AppDeps {
   admin?: HubAdmin;
   producer?: HubProducer;
   registry?: RegistryClient;
+  /** HMACs the business keys written to the audit trail and Redis; a secret kept outside the database. */
+  keyHashSecret?: string;
   /** The dataset schemas; read from schemas/ when not given. */
   schemas?: readonly DatasetSchema[];
 }
@@ -116,7 +121,9 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     app.decorate('catalog', createCatalogService({
       config,
       log,
+      pool: app.db,
       store: createCatalogStore({ pool: app.db }),
+      contracts: createContractStore({ pool: app.db }),
       departments: departmentStore,
       admin: app.kafka.admin,
       registry: app.registry,
@@ -130,16 +137,14 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     app.decorate('audit', createAuditLog({ pool: app.db }));
     app.decorate('grants', createGrantService({ pool: app.db, kafka: app.kafka.client, admin: app.kafka.admin, registry: app.registry, producer: app.kafka.producer, log, schemaPrefix: config.cleansing.schemaPrefix, catalog: app.catalog }));
     const applicationStore = createApplicationStore({ pool: app.db });
-    app.decorate('sharing', createSharingService({ pool: app.db, store: applicationStore, catalog: app.catalog, grants: app.grants, profile: jurisdictions[config.jurisdiction], log, audit: app.audit }));
+    const verificationGrants = createVerificationGrantStore({ pool: app.db });
+    app.decorate('sharing', createSharingService({ pool: app.db, store: applicationStore, catalog: app.catalog, grants: app.grants, verificationGrants, profile: jurisdictions[config.jurisdiction], log, audit: app.audit }));
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
 
     await app.register(healthRoutes, { prefix: '/health' });
     // With SCHEMA_REGISTRY_URL the hub uses that registry instead of serving its own.
     if (!config.registry.url) {
-      // Departments manage the schemas of their own raw topics; everything else is the authority's.
-      const canWriteSubject = (p: { role: string; name: string }, subject: string) =>
-        p.role === 'authority' || p.role === 'service' || (p.role === 'department' && subject.startsWith(`raw.${p.name}.`));
-      await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator, canWriteSubject });
+      await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator, canWriteSubject: createRegistryPolicy({ catalog: app.catalog }) });
     }
     await app.register(
       async (api) => {
@@ -150,7 +155,16 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(fileRoutes, { ingest: app.ingest, maxBytes: config.ingest.fileMaxBytes, batchSize: config.ingest.fileBatch });
         await api.register(alertRoutes, { freshness: app.freshness });
         await api.register(cleansingRoutes, { alerts: app.qualityAlerts, pool: app.db, admin: app.kafka.admin, groupId: config.cleansing.groupId });
-        await api.register(verificationRoutes, { config, catalog: app.catalog, pool: app.db, redis: app.redis, log, audit: app.audit });
+        await api.register(verificationRoutes, {
+          config,
+          catalog: app.catalog,
+          pool: app.db,
+          redis: app.redis,
+          log,
+          audit: app.audit,
+          canVerify: (p, dataset, fields) => verificationGrants.covers(p.name, dataset, fields),
+          ...(deps.keyHashSecret ? { keyHashSecret: deps.keyHashSecret } : {}),
+        });
         await api.register(auditRoutes, { audit: app.audit });
         await api.register(sharingRoutes, { sharing: app.sharing, store: applicationStore });
       },

@@ -4,7 +4,7 @@ import { jurisdictionIds, type JurisdictionId } from './calendar/jurisdictions.t
 
 /** The one place the hub reads its environment. Everything else receives a frozen HubConfig. */
 
-type Kind = 'string' | 'int' | 'url' | 'list' | 'level';
+type Kind = 'string' | 'int' | 'fraction' | 'url' | 'list' | 'level';
 
 interface Setting {
   readonly env: string;
@@ -62,8 +62,13 @@ export const settings = {
   verifyRate: { env: 'HUB_VERIFY_RATE', kind: 'int', default: '20', min: 1, doc: 'verification burst limit per principal (requests per second, token bucket of that size)' },
   verifyDailyQuota: { env: 'HUB_VERIFY_DAILY_QUOTA', kind: 'int', default: '10000', min: 1, doc: 'verification requests per principal per day (China date)' },
   verifyCrawlWindow: { env: 'HUB_VERIFY_CRAWL_WINDOW_MS', kind: 'int', default: '60000', min: 1000, doc: 'window in which distinct verified keys are counted for crawl detection (ms)' },
-  verifyCrawlKeys: { env: 'HUB_VERIFY_CRAWL_KEYS', kind: 'int', default: '50', min: 2, doc: 'distinct keys in the crawl window above which mostly-sequential keys count as crawling' },
+  verifyCrawlKeys: { env: 'HUB_VERIFY_CRAWL_KEYS', kind: 'int', default: '50', min: 2, doc: 'distinct keys per principal in the crawl window above which it counts as crawling, sequential or not (keys)' },
   verifyCrawlBlock: { env: 'HUB_VERIFY_CRAWL_BLOCK_MS', kind: 'int', default: '3600000', min: 1000, doc: 'how long a principal caught crawling is refused verification (ms)' },
+  verifyClaimsPerKey: { env: 'HUB_VERIFY_CLAIMS_PER_KEY', kind: 'int', default: '10', min: 1, doc: 'verifications of one key per principal per day (China date) before that key is refused (calls)' },
+  verifyNotSharedDailyQuota: { env: 'HUB_VERIFY_NOT_SHARED_DAILY_QUOTA', kind: 'int', default: '1000', min: 1, doc: 'verifications of not-shared datasets per principal per day (China date), within the daily quota (requests)' },
+  verifyNotSharedCrawlKeys: { env: 'HUB_VERIFY_NOT_SHARED_CRAWL_KEYS', kind: 'int', default: '20', min: 2, doc: 'distinct keys of not-shared datasets per principal in the crawl window above which it counts as crawling; never more than the crawl keys (keys)' },
+  verifyMismatchMinCalls: { env: 'HUB_VERIFY_MISMATCH_MIN_CALLS', kind: 'int', default: '50', min: 1, doc: 'answered verifications in the crawl window before the mismatch rate is judged (calls)' },
+  verifyMismatchRate: { env: 'HUB_VERIFY_MISMATCH_RATE', kind: 'fraction', default: '0.5', doc: 'share of answered verifications in the crawl window with any mismatch above which it counts as crawling (0 to 1)' },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -92,7 +97,18 @@ export interface HubConfig {
   readonly ingest: { readonly maxBatch: number; readonly idempotencyLeaseMs: number; readonly freshnessIntervalMs: number; readonly fileMaxBytes: number; readonly fileBatch: number };
   /** Where client commands (hub import) send their requests. */
   readonly client: { readonly url: string; readonly token: string | null };
-  readonly verification: { readonly ratePerSecond: number; readonly dailyQuota: number; readonly crawlWindowMs: number; readonly crawlKeys: number; readonly crawlBlockMs: number };
+  readonly verification: {
+    readonly ratePerSecond: number;
+    readonly dailyQuota: number;
+    readonly crawlWindowMs: number;
+    readonly crawlKeys: number;
+    readonly crawlBlockMs: number;
+    readonly claimsPerKeyPerDay: number;
+    readonly notSharedDailyQuota: number;
+    readonly notSharedCrawlKeys: number;
+    readonly mismatchMinCalls: number;
+    readonly mismatchRate: number;
+  };
   readonly shutdownTimeoutMs: number;
 }
 
@@ -111,6 +127,10 @@ function check(key: Key, value: string): string | null {
       if (s.min !== undefined && n < s.min) return `${s.env} must be at least ${s.min}, got ${n}`;
       if (s.max !== undefined && n > s.max) return `${s.env} must be at most ${s.max}, got ${n}`;
       return null;
+    }
+    case 'fraction': {
+      const n = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+      return n >= 0 && n <= 1 ? null : `${s.env} must be a number from 0 to 1, got "${value}"`;
     }
     case 'url':
       try {
@@ -188,7 +208,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
     ingest: { maxBatch: int('ingestMaxBatch'), idempotencyLeaseMs: int('idempotencyLease'), freshnessIntervalMs: int('freshnessInterval'), fileMaxBytes: int('fileMaxBytes'), fileBatch: int('fileBatch') },
     client: { url: str('clientUrl'), token: opt('clientToken') },
-    verification: { ratePerSecond: int('verifyRate'), dailyQuota: int('verifyDailyQuota'), crawlWindowMs: int('verifyCrawlWindow'), crawlKeys: int('verifyCrawlKeys'), crawlBlockMs: int('verifyCrawlBlock') },
+    verification: {
+      ratePerSecond: int('verifyRate'),
+      dailyQuota: int('verifyDailyQuota'),
+      crawlWindowMs: int('verifyCrawlWindow'),
+      crawlKeys: int('verifyCrawlKeys'),
+      crawlBlockMs: int('verifyCrawlBlock'),
+      claimsPerKeyPerDay: int('verifyClaimsPerKey'),
+      notSharedDailyQuota: int('verifyNotSharedDailyQuota'),
+      notSharedCrawlKeys: int('verifyNotSharedCrawlKeys'),
+      mismatchMinCalls: int('verifyMismatchMinCalls'),
+      mismatchRate: Number(raw.verifyMismatchRate),
+    },
     shutdownTimeoutMs: int('shutdownTimeout'),
   } satisfies HubConfig);
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newPassword, newToken } from '../principals/tokens.ts';
@@ -11,19 +12,26 @@ export interface LocalSecrets {
   serviceToken: string;
   /** Passwords of the hub's own Kafka service users, by user name. */
   serviceUsers: Record<string, string>;
+  /** HMAC key (hex) for business keys in the audit trail and Redis: kept out of the database so its hashes cannot be brute-forced there. */
+  keyHashSecret: string;
 }
+
+const newKeyHashSecret = () => randomBytes(32).toString('hex');
 
 export async function loadOrCreateSecrets(stateDir: string, serviceUserNames: readonly string[]): Promise<LocalSecrets> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, 'secrets.json');
-  let secrets: LocalSecrets | null = null;
+  // Files written before a secret existed lack it: it is added, the rest kept.
+  let secrets: (Omit<LocalSecrets, 'keyHashSecret'> & { keyHashSecret?: string }) | null = null;
   try {
-    secrets = JSON.parse(await readFile(file, 'utf8')) as LocalSecrets;
+    secrets = JSON.parse(await readFile(file, 'utf8')) as Omit<LocalSecrets, 'keyHashSecret'> & { keyHashSecret?: string };
   } catch (err) {
     if ((err as { code?: string }).code !== 'ENOENT') throw err;
   }
-  const base: LocalSecrets = secrets ?? { kafkaSuperUser: 'hub-admin', kafkaSuperPassword: newPassword(), serviceToken: newToken(), serviceUsers: {} };
-  let changed = secrets === null;
+  let changed = secrets === null || !secrets.keyHashSecret;
+  const base: LocalSecrets = secrets
+    ? { ...secrets, keyHashSecret: secrets.keyHashSecret || newKeyHashSecret() }
+    : { kafkaSuperUser: 'hub-admin', kafkaSuperPassword: newPassword(), serviceToken: newToken(), serviceUsers: {}, keyHashSecret: newKeyHashSecret() };
   for (const name of serviceUserNames) {
     if (!base.serviceUsers[name]) {
       base.serviceUsers[name] = newPassword();

@@ -11,6 +11,8 @@ interface Row {
 
 const toPrincipal = (r: Row): Principal => ({ name: r.name, role: r.role, kafkaUser: r.kafka_user });
 export const principalNamePattern = /^[a-z][a-z0-9._-]{1,62}$/;
+/** A department's name is part of its topic and subject names (raw.<department>.<dataset>), so it has no dots. */
+export const departmentNamePattern = /^[a-z][a-z0-9-]{1,39}$/;
 
 export function checkPrincipal(name: string, role: string): asserts role is Role {
   if (!principalNamePattern.test(name)) {
@@ -18,6 +20,9 @@ export function checkPrincipal(name: string, role: string): asserts role is Role
   }
   if (!(roles as readonly string[]).includes(role)) {
     throw new HubError('HUB_ERR_VALIDATION', `role "${role}" is not one of ${roles.join(', ')}`);
+  }
+  if (role === 'department' && !departmentNamePattern.test(name)) {
+    throw new HubError('HUB_ERR_VALIDATION', `department name "${name}" must be 2-40 characters: lower-case letters, digits or "-", starting with a letter (it becomes part of topic names)`);
   }
 }
 

@@ -1,8 +1,14 @@
 import type { Authenticator, Principal } from '../principals/types.ts';
 import { registryErrors } from './registry-error.ts';
 
-/** Decides who may change a subject (register, delete, subject config and mode). */
-export type CanWriteSubject = (principal: Principal, subject: string) => boolean | Promise<boolean>;
+/** What a write to a subject does: the policy may look at the schema being registered. */
+export type SubjectWrite = { kind: 'register'; schema: string } | { kind: 'delete' } | { kind: 'config' } | { kind: 'mode' };
+
+/**
+ * Decides who may change a subject (register, delete, subject config and mode). It may also throw a
+ * RegistryError of its own (e.g. 42201 for a schema that breaks the platform's rules).
+ */
+export type CanWriteSubject = (principal: Principal, subject: string, write: SubjectWrite) => boolean | Promise<boolean>;
 
 /** Global config and mode, and by default every subject, belong to the authority and the hub itself. */
 export function canWriteGlobal(principal: Principal): boolean {
@@ -57,8 +63,8 @@ export async function authenticate({ authenticator, header }: { authenticator: A
   return principal;
 }
 
-export async function requireSubjectWrite({ principal, subject, canWriteSubject }: { principal: Principal; subject: string; canWriteSubject: CanWriteSubject }): Promise<void> {
-  if (!(await canWriteSubject(principal, subject))) {
+export async function requireSubjectWrite({ principal, subject, write, canWriteSubject }: { principal: Principal; subject: string; write: SubjectWrite; canWriteSubject: CanWriteSubject }): Promise<void> {
+  if (!(await canWriteSubject(principal, subject, write))) {
     throw registryErrors.forbidden(`Forbidden: principal "${principal.name}" (role ${principal.role}) may not change subject "${subject}"`);
   }
 }

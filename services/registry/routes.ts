@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../principals/types.ts';
-import { requireGlobalWrite, requireSubjectWrite, type CanWriteSubject } from './auth.ts';
+import { requireGlobalWrite, requireSubjectWrite, type CanWriteSubject, type SubjectWrite } from './auth.ts';
 import type { Registry } from './registry.ts';
 import { flag, parseConfigRequest, parseModeRequest, parseSchemaId, parseSchemaRequest, parseSubject, parseVersion, text } from './request.ts';
 import { schemaTypes } from './types.ts';
@@ -17,9 +17,9 @@ type WithId = { Params: { id: string } };
 
 /** Confluent's REST endpoints, relative to the plugin prefix. */
 export function registryRoutes(app: FastifyInstance, { registry, principalOf, canWriteSubject }: RouteDeps): void {
-  const writeSubject = async (request: FastifyRequest, rawSubject: string): Promise<string> => {
+  const writeSubject = async (request: FastifyRequest, rawSubject: string, write: SubjectWrite): Promise<string> => {
     const subject = parseSubject(rawSubject);
-    await requireSubjectWrite({ principal: principalOf(request), subject, canWriteSubject });
+    await requireSubjectWrite({ principal: principalOf(request), subject, write, canWriteSubject });
     return subject;
   };
   const writeGlobal = (request: FastifyRequest): void => requireGlobalWrite(principalOf(request));
@@ -70,8 +70,9 @@ export function registryRoutes(app: FastifyInstance, { registry, principalOf, ca
   });
 
   app.post<WithSubject>('/subjects/:subject/versions', async (req) => {
-    const subject = await writeSubject(req, req.params.subject);
-    return registry.register(subject, parseSchemaRequest(req.body));
+    const schema = parseSchemaRequest(req.body);
+    const subject = await writeSubject(req, req.params.subject, { kind: 'register', schema: schema.schema });
+    return registry.register(subject, schema);
   });
 
   app.post<WithSubject>('/subjects/:subject', async (req) =>
@@ -79,12 +80,12 @@ export function registryRoutes(app: FastifyInstance, { registry, principalOf, ca
   );
 
   app.delete<WithSubject>('/subjects/:subject', async (req) => {
-    const subject = await writeSubject(req, req.params.subject);
+    const subject = await writeSubject(req, req.params.subject, { kind: 'delete' });
     return registry.deleteSubject(subject, { permanent: flag(req.query, 'permanent') });
   });
 
   app.delete<WithVersion>('/subjects/:subject/versions/:version', async (req) => {
-    const subject = await writeSubject(req, req.params.subject);
+    const subject = await writeSubject(req, req.params.subject, { kind: 'delete' });
     return registry.deleteVersion(subject, parseVersion(req.params.version), { permanent: flag(req.query, 'permanent') });
   });
 
@@ -117,14 +118,14 @@ export function registryRoutes(app: FastifyInstance, { registry, principalOf, ca
   }));
 
   app.put<WithSubject>('/config/:subject', async (req) => {
-    const subject = await writeSubject(req, req.params.subject);
+    const subject = await writeSubject(req, req.params.subject, { kind: 'config' });
     const compatibility = parseConfigRequest(req.body);
     await registry.setConfig(subject, compatibility);
     return { compatibility };
   });
 
   app.delete<WithSubject>('/config/:subject', async (req) => {
-    const subject = await writeSubject(req, req.params.subject);
+    const subject = await writeSubject(req, req.params.subject, { kind: 'config' });
     return { compatibilityLevel: await registry.deleteConfig(subject) };
   });
 
@@ -142,14 +143,14 @@ export function registryRoutes(app: FastifyInstance, { registry, principalOf, ca
   }));
 
   app.put<WithSubject>('/mode/:subject', async (req) => {
-    const subject = await writeSubject(req, req.params.subject);
+    const subject = await writeSubject(req, req.params.subject, { kind: 'mode' });
     const mode = parseModeRequest(req.body);
     await registry.setMode(subject, mode, { force: flag(req.query, 'force') });
     return { mode };
   });
 
   app.delete<WithSubject>('/mode/:subject', async (req) => {
-    const subject = await writeSubject(req, req.params.subject);
+    const subject = await writeSubject(req, req.params.subject, { kind: 'mode' });
     return { mode: await registry.deleteMode(subject) };
   });
 }

@@ -5,6 +5,25 @@ export interface DatasetRequest {
   fields: string[];
 }
 
+/** What the data is for: delivered on share topics, or only verified (可用不可见). */
+export type IntendedUse = 'subscription' | 'verification';
+
+export type DecisionStatus = 'pending' | 'approved' | 'refused';
+
+/** One decider's part of an application: the requested fields (`<dataset>.<field>`) it is the authoritative source of. */
+export interface Decision {
+  decider: string;
+  fields: string[];
+  status: DecisionStatus;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  reason: string | null;
+  basis: string | null;
+}
+
+/** The decider name that stands for the data authority (no principal name has parentheses). */
+export const authorityDecider = '(authority)';
+
 export type ApplicationStatus = 'granted' | 'pending-provider' | 'refused' | 'escalated' | 'expired' | 'revoked' | 'suspended';
 
 export interface Scenario {
@@ -15,6 +34,7 @@ export interface Scenario {
   datasets: DatasetRequest[];
   allowedRoles: string[];
   maxValidityDays: number;
+  use: IntendedUse;
   createdBy: string;
   createdAt: string;
 }
@@ -24,6 +44,7 @@ export interface Application {
   consumer: string;
   purpose: string;
   datasets: DatasetRequest[];
+  use: IntendedUse;
   validFrom: string;
   validUntil: string;
   confidentialityRef: string | null;
@@ -65,6 +86,7 @@ interface AppRow {
   consumer: string;
   purpose: string;
   datasets: DatasetRequest[];
+  intended_use: IntendedUse;
   valid_from: Date;
   valid_until: Date;
   confidentiality_ref: string | null;
@@ -86,6 +108,7 @@ const toApplication = (r: AppRow): Application => ({
   consumer: r.consumer,
   purpose: r.purpose,
   datasets: r.datasets,
+  use: r.intended_use,
   validFrom: r.valid_from.toISOString(),
   validUntil: r.valid_until.toISOString(),
   confidentialityRef: r.confidentiality_ref,
@@ -107,21 +130,41 @@ export function createApplicationStore({ pool }: { pool: Pool }) {
   return {
     async insertScenario(s: Omit<Scenario, 'createdAt'>): Promise<Scenario> {
       const { rows } = await pool.query<{ created_at: Date }>(
-        'INSERT INTO scenarios (id, name, purpose, legal_basis, datasets, allowed_roles, max_validity_days, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at',
-        [s.id, s.name, s.purpose, s.legalBasis, JSON.stringify(s.datasets), s.allowedRoles, s.maxValidityDays, s.createdBy],
+        'INSERT INTO scenarios (id, name, purpose, legal_basis, datasets, allowed_roles, max_validity_days, intended_use, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at',
+        [s.id, s.name, s.purpose, s.legalBasis, JSON.stringify(s.datasets), s.allowedRoles, s.maxValidityDays, s.use, s.createdBy],
       );
       return { ...s, createdAt: rows[0]!.created_at.toISOString() };
     },
     async scenarios(): Promise<Scenario[]> {
-      const { rows } = await pool.query<{ id: string; name: string; purpose: string; legal_basis: string; datasets: DatasetRequest[]; allowed_roles: string[]; max_validity_days: number; created_by: string; created_at: Date }>('SELECT * FROM scenarios ORDER BY id');
-      return rows.map((r) => ({ id: r.id, name: r.name, purpose: r.purpose, legalBasis: r.legal_basis, datasets: r.datasets, allowedRoles: r.allowed_roles, maxValidityDays: r.max_validity_days, createdBy: r.created_by, createdAt: r.created_at.toISOString() }));
+      const { rows } = await pool.query<{ id: string; name: string; purpose: string; legal_basis: string; datasets: DatasetRequest[]; allowed_roles: string[]; max_validity_days: number; intended_use: IntendedUse; created_by: string; created_at: Date }>('SELECT * FROM scenarios ORDER BY id');
+      return rows.map((r) => ({ id: r.id, name: r.name, purpose: r.purpose, legalBasis: r.legal_basis, datasets: r.datasets, allowedRoles: r.allowed_roles, maxValidityDays: r.max_validity_days, use: r.intended_use, createdBy: r.created_by, createdAt: r.created_at.toISOString() }));
     },
     async insert(db: Db, a: Omit<Application, 'createdAt' | 'decidedAt' | 'decidedBy' | 'reason' | 'basis' | 'grantId'>): Promise<void> {
       await db.query(
-        `INSERT INTO applications (id, consumer, purpose, datasets, valid_from, valid_until, confidentiality_ref, scenario_id, status, provider, jurisdiction, answer_due)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [a.id, a.consumer, a.purpose, JSON.stringify(a.datasets), a.validFrom, a.validUntil, a.confidentialityRef, a.scenarioId, a.status, a.provider, a.jurisdiction, a.answerDue],
+        `INSERT INTO applications (id, consumer, purpose, datasets, valid_from, valid_until, confidentiality_ref, scenario_id, status, provider, jurisdiction, answer_due, intended_use)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [a.id, a.consumer, a.purpose, JSON.stringify(a.datasets), a.validFrom, a.validUntil, a.confidentialityRef, a.scenarioId, a.status, a.provider, a.jurisdiction, a.answerDue, a.use],
       );
+    },
+    async insertDecisions(db: Db, applicationId: string, decisions: readonly { decider: string; fields: string[] }[]): Promise<void> {
+      for (const d of decisions) {
+        await db.query('INSERT INTO application_decisions (application_id, decider, fields) VALUES ($1, $2, $3)', [applicationId, d.decider, JSON.stringify(d.fields)]);
+      }
+    },
+    async decisions(db: Db, applicationId: string): Promise<Decision[]> {
+      const { rows } = await db.query<{ decider: string; fields: string[]; status: DecisionStatus; decided_by: string | null; decided_at: Date | null; reason: string | null; basis: string | null }>(
+        'SELECT * FROM application_decisions WHERE application_id = $1 ORDER BY decider',
+        [applicationId],
+      );
+      return rows.map((r) => ({ decider: r.decider, fields: r.fields, status: r.status, decidedBy: r.decided_by, decidedAt: iso(r.decided_at), reason: r.reason, basis: r.basis }));
+    },
+    /** Records one decider's answer; false when it had already answered. */
+    async decide(db: Db, applicationId: string, decider: string, d: { status: 'approved' | 'refused'; by: string; reason: string | null; basis: string | null }): Promise<boolean> {
+      const { rowCount } = await db.query(
+        `UPDATE application_decisions SET status = $3, decided_by = $4, decided_at = now(), reason = $5, basis = $6 WHERE application_id = $1 AND decider = $2 AND status = 'pending'`,
+        [applicationId, decider, d.status, d.by, d.reason, d.basis],
+      );
+      return rowCount === 1;
     },
     async byId(db: Db, id: string, { lock = false } = {}): Promise<Application | null> {
       const { rows } = await db.query<AppRow>(`SELECT * FROM applications WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
@@ -129,7 +172,9 @@ export function createApplicationStore({ pool }: { pool: Pool }) {
     },
     async list(filter: { consumer?: string; provider?: string; status?: string }): Promise<Application[]> {
       const { rows } = await pool.query<AppRow>(
-        `SELECT * FROM applications WHERE ($1::text IS NULL OR consumer = $1) AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR status = $3)
+        `SELECT * FROM applications a WHERE ($1::text IS NULL OR consumer = $1)
+           AND ($2::text IS NULL OR provider = $2 OR EXISTS (SELECT 1 FROM application_decisions d WHERE d.application_id = a.id AND d.decider = $2))
+           AND ($3::text IS NULL OR status = $3)
          ORDER BY created_at DESC LIMIT 500`,
         [filter.consumer ?? null, filter.provider ?? null, filter.status ?? null],
       );

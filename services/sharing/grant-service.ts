@@ -128,13 +128,8 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
   const store = createGrantStore({ pool });
   const targetsByGrant = new Map<string, { targets: ShareTarget[]; schemas: Map<string, DatasetSchema> }>();
 
-  /** The richest schema any provider declared for the dataset: the clean record carries every field of them all. */
-  async function schemaOf(dataset: string): Promise<DatasetSchema> {
-    const { entries } = await catalog.search({ dataset, limit: 500, offset: 0 });
-    if (entries.length === 0) throw new HubError('HUB_ERR_NOT_FOUND', `no catalog entry provides ${dataset}`);
-    const schemas = await Promise.all(entries.map((e) => catalog.schemaOf(e)));
-    return schemas.reduce((best, s) => (s.json.fields.length > best.json.fields.length ? s : best));
-  }
+  /** The dataset's contract: its grades decide the masking, whoever provides the records. */
+  const schemaOf = (dataset: string): Promise<DatasetSchema> => catalog.contractOf(dataset);
 
   async function targetsOf(row: GrantRow): Promise<{ targets: ShareTarget[]; schemas: Map<string, DatasetSchema> }> {
     const hit = targetsByGrant.get(row.id);

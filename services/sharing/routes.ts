@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApplicationStore } from './application-store.ts';
-import type { ApplicationInput, SharingService } from './applications.ts';
+import type { ApplicationInput, ScenarioInput, SharingService } from './applications.ts';
 import { HubError } from '../platform/errors.ts';
 import { roles } from '../principals/types.ts';
 
@@ -16,9 +16,11 @@ const datasetsSchema = {
   },
 } as const;
 
+const useSchema = { type: 'string', enum: ['subscription', 'verification'], description: 'subscription (share topics, default) or verification only (可用不可见)' } as const;
+
 /** Scenarios (the authority's), applications (consumers'), decisions (providers'), revocation (the authority's). */
 export async function sharingRoutes(app: FastifyInstance, { sharing, store }: { sharing: SharingService; store: ApplicationStore }): Promise<void> {
-  app.post<{ Body: { id: string; name: string; purpose: string; legalBasis: string; datasets: { dataset: string; fields: string[] }[]; allowedRoles: string[]; maxValidityDays: number } }>('/scenarios', {
+  app.post<{ Body: ScenarioInput }>('/scenarios', {
     config: { roles: ['authority'] },
     schema: {
       tags: ['sharing'],
@@ -35,6 +37,7 @@ export async function sharingRoutes(app: FastifyInstance, { sharing, store }: { 
           datasets: datasetsSchema,
           allowedRoles: { type: 'array', minItems: 1, items: { type: 'string', enum: ['consumer', 'department'] } },
           maxValidityDays: { type: 'integer', minimum: 1, maximum: 3660 },
+          use: useSchema,
         },
       },
     },
@@ -58,6 +61,7 @@ export async function sharingRoutes(app: FastifyInstance, { sharing, store }: { 
           validUntil: { type: 'string', format: 'date-time' },
           confidentialityRef: { type: 'string', maxLength: 200 },
           scenarioId: { type: 'string', maxLength: 61 },
+          use: useSchema,
         },
       },
     },
@@ -80,10 +84,10 @@ export async function sharingRoutes(app: FastifyInstance, { sharing, store }: { 
   }, async (request) => {
     const application = await store.byId(app.db, request.params.id);
     const p = request.principal!;
-    if (!application || (p.role !== 'authority' && p.role !== 'auditor' && p.name !== application.consumer && p.name !== application.provider)) {
-      throw new HubError('HUB_ERR_NOT_FOUND', `no application ${request.params.id}`);
-    }
-    return { ...application, steps: await store.steps(application.id) };
+    const decisions = application ? await store.decisions(app.db, application.id) : [];
+    const involved = application && (p.role === 'authority' || p.role === 'auditor' || p.name === application.consumer || decisions.some((d) => d.decider === p.name));
+    if (!application || !involved) throw new HubError('HUB_ERR_NOT_FOUND', `no application ${request.params.id}`);
+    return { ...application, decisions, steps: await store.steps(application.id) };
   });
 
   app.post<{ Params: { id: string }; Body: { decision: 'approve' | 'refuse'; reason?: string; basis?: string } }>('/applications/:id/decision', {
@@ -97,6 +101,15 @@ export async function sharingRoutes(app: FastifyInstance, { sharing, store }: { 
     const { decision, reason, basis } = request.body;
     return sharing.decide(request.params.id, { approve: decision === 'approve', ...(reason ? { reason } : {}), ...(basis ? { basis } : {}) }, request.principal!);
   });
+
+  app.post<{ Params: { id: string }; Body: { opinion: 'agree' | 'disagree'; note: string } }>('/applications/:id/opinion', {
+    config: { roles: ['department'] },
+    schema: {
+      tags: ['sharing'],
+      summary: 'Where the data authority decides after consulting the provider (Wuxi 20, Quanzhou 3(4)): the provider\'s opinion',
+      body: { type: 'object', additionalProperties: false, required: ['opinion', 'note'], properties: { opinion: { type: 'string', enum: ['agree', 'disagree'] }, note: { type: 'string', minLength: 1, maxLength: 4000 } } },
+    },
+  }, async (request) => sharing.consult(request.params.id, { agree: request.body.opinion === 'agree', note: request.body.note }, request.principal!));
 
   app.post<{ Params: { id: string }; Body: { action: 'revoke' | 'suspend'; note: string } }>('/applications/:id/end', {
     config: { roles: ['authority'] },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/log.ts';
 import type { HubConfig } from '../platform/config.ts';
@@ -17,24 +17,46 @@ export interface VerificationRouteOptions {
   pool: Pool;
   redis: Redis;
   log: Logger;
-  canVerify?: CanVerify;
+  canVerify: CanVerify;
   /** Every call is traceable (Quanzhou 8(4)): who, what data, which fields, when; never values. */
   audit?: AuditLog;
+  /**
+   * HMAC key for business keys in the audit trail and in Redis (LocalSecrets.keyHashSecret), kept out
+   * of the database: a plain hash of an ID number is found again in about a thousand tries.
+   */
+  keyHashSecret?: string;
+}
+
+/** The key as the audit trail holds it: HMAC-SHA256 (hex) under the hub's key-hash secret. */
+export function hashKeyForAudit(secret: string, key: string): string {
+  return createHmac('sha256', secret).update(key).digest('hex');
+}
+
+// Without a configured secret, hashes are consistent within this process only (and cannot be recomputed later).
+let processSecret: string | undefined;
+function fallbackSecret(log: Logger): string {
+  if (processSecret === undefined) {
+    processSecret = randomBytes(32).toString('hex');
+    log.warn('verification has no keyHashSecret: keys are hashed with a random per-process secret, so audit key hashes cannot be matched across restarts and hub instances do not share per-key limits');
+  }
+  return processSecret;
 }
 
 /** POST /verify (可用不可见: match/mismatch per claimed field, never a value) and GET /verify/alerts for the authority. */
 export async function verificationRoutes(app: FastifyInstance, opts: VerificationRouteOptions): Promise<void> {
   const settings = opts.config.verification;
+  const log = opts.log.child({ module: 'verification' });
+  const secret = opts.keyHashSecret || fallbackSecret(log);
   const service = createVerificationService({
     catalog: opts.catalog,
     pool: opts.pool,
     schemaPrefix: opts.config.cleansing.schemaPrefix,
-    limits: createVerificationLimits({ redis: opts.redis, settings }),
+    limits: createVerificationLimits({ redis: opts.redis, settings, keySecret: secret }),
     settings,
     alerts: createVerificationAlertStore({ pool: opts.pool }),
     metrics: app.metrics,
-    log: opts.log.child({ module: 'verification' }),
-    ...(opts.canVerify ? { canVerify: opts.canVerify } : {}),
+    log,
+    canVerify: opts.canVerify,
   });
   // The error handler sends a fixed Retry-After; a limit knows how long it really lasts.
   const retryAfter = new WeakMap<FastifyRequest, number>();
@@ -44,7 +66,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
   });
 
   app.post<{ Body: VerifyInput }>('/verify', {
-    config: { roles: ['consumer', 'department', 'authority'] },
+    config: { roles: ['consumer', 'department'] },
     schema: {
       tags: ['sharing'],
       summary: 'Verify claimed field values of one record: match or mismatch per field, never the stored values',
@@ -69,11 +91,12 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
         method: 'verification',
         datasets: [request.body.dataset],
         fields: Object.keys(request.body.claims ?? {}),
-        detail: { keyHash: createHash('sha256').update(request.body.key).digest('hex'), ...detail },
+        detail: { keyHash: hashKeyForAudit(secret, request.body.key), ...detail },
       });
     try {
       const answer = await service.verify(p, request.body);
-      await trace('verification.called', { found: answer.found });
+      // Nothing about the answer: a verdict stored beside the key hash would tell whether the key exists.
+      await trace('verification.called', {});
       return answer;
     } catch (err) {
       if (err instanceof RateLimited) {
@@ -88,7 +111,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     config: { roles: ['authority'] },
     schema: {
       tags: ['sharing'],
-      summary: 'Crawl alerts of the verification interface (one open alert per principal and day)',
+      summary: 'Crawl alerts of the verification interface: too many distinct keys or mismatches (one open alert per principal and day)',
       querystring: {
         type: 'object',
         additionalProperties: false,

@@ -21,34 +21,40 @@ export interface VerifyInput {
   claims: Record<string, unknown>;
 }
 
-/** Only yes/no answers: the stored values never leave the hub (可用不可见). */
+/**
+ * Only yes/no answers: the stored values never leave the hub (可用不可见). Not even whether the key
+ * exists: an unknown key answers as a known one whose every claim is wrong.
+ */
 export interface VerifyResult {
   dataset: string;
   key: string;
-  found: boolean;
   results: Record<string, Verdict>;
 }
 
 /**
- * Whether a principal may verify a dataset. Until the sharing service brings approved scenarios
- * and grants, every principal with a verifying role may verify every dataset, whatever its share
- * type: verification discloses no values, and the limits below bound what can be learnt from it.
+ * Whether a principal may verify these fields of a dataset: only under a verification grant that
+ * covers them (an application or scenario whose use is verification).
  */
-export type CanVerify = (principal: Principal, dataset: string) => boolean | Promise<boolean>;
-export const allowAllVerification: CanVerify = () => true;
+export type CanVerify = (principal: Principal, dataset: string, fields: readonly string[]) => boolean | Promise<boolean>;
 
 export interface VerificationService {
   verify(principal: Principal, input: VerifyInput): Promise<VerifyResult>;
   alerts: VerificationAlertStore;
 }
 
-type Outcome = 'match' | 'mismatch' | 'not_found' | 'invalid' | 'forbidden' | `limited_${LimitName}`;
+// No not_found: /metrics is public and would tell which keys exist.
+type Outcome = 'match' | 'mismatch' | 'invalid' | 'forbidden' | `limited_${LimitName}`;
 
 /** Rate-limit refusals carry their Retry-After (seconds) for the route to send. */
 export class RateLimited extends HubError {
   readonly retryAfterSeconds: number;
   constructor(limit: LimitName, retryAfterMs: number) {
-    const what = { burst: 'burst rate limit', daily: 'daily verification quota', crawl: 'crawl protection (too many sequential keys; the data authority has been alerted)' }[limit];
+    const what = {
+      burst: 'burst rate limit',
+      daily: 'daily verification quota',
+      'key-claims': 'limit of verifications of one key per day',
+      crawl: 'crawl protection (too many distinct keys or mismatches; the data authority has been alerted)',
+    }[limit];
     super('HUB_ERR_RATE_LIMITED', `verification refused by the ${what}; retry after ${Math.ceil(retryAfterMs / 1000)} s`, { details: { limit } });
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   }
@@ -101,6 +107,7 @@ function claimValue(column: LandingColumn, value: unknown): { ok: true; value: u
 
 interface Resolved {
   schema: DatasetSchema;
+  notShared: boolean;
   table: LandingTable;
   columns: ReadonlyMap<string, LandingColumn>;
   at: number;
@@ -118,22 +125,23 @@ export function createVerificationService(deps: {
   alerts: VerificationAlertStore;
   metrics: Registry;
   log: Logger;
-  canVerify?: CanVerify;
+  canVerify: CanVerify;
 }): VerificationService {
   const { catalog, pool, schemaPrefix, limits, settings, alerts, log } = deps;
-  const canVerify = deps.canVerify ?? allowAllVerification;
+  const { canVerify } = deps;
   const counter = verificationCounter(deps.metrics);
   const resolved = new Map<string, Resolved>();
 
   async function resolve(dataset: string): Promise<Resolved> {
     const cached = resolved.get(dataset);
     if (cached && Date.now() - cached.at < schemaTtlMs) return cached;
-    const { entries } = await catalog.search({ dataset, limit: 1, offset: 0 });
-    const entry = entries[0];
-    if (!entry) throw new HubError('HUB_ERR_NOT_FOUND', `no dataset "${dataset}" in the catalog`);
-    const schema = await catalog.schemaOf(entry);
+    const { entries } = await catalog.search({ dataset, limit: 100, offset: 0 });
+    if (entries.length === 0) throw new HubError('HUB_ERR_NOT_FOUND', `no dataset "${dataset}" in the catalog`);
+    const schema = await catalog.contractOf(dataset);
     const table = landingTableOf(schema, schemaPrefix);
-    const r: Resolved = { schema, table, columns: new Map(table.columns.map((c) => [c.field, c])), at: Date.now() };
+    // One provider declaring it not shared is enough for the lower limits.
+    const notShared = entries.some((e) => e.shareType === 'not_shared');
+    const r: Resolved = { schema, notShared, table, columns: new Map(table.columns.map((c) => [c.field, c])), at: Date.now() };
     resolved.set(dataset, r);
     return r;
   }
@@ -148,27 +156,38 @@ export function createVerificationService(deps: {
   }
 
   async function verify(principal: Principal, input: VerifyInput): Promise<VerifyResult> {
-    const label = resolved.has(input.dataset) ? input.dataset : 'unresolved';
-    const decision = await limits.check(principal.name, input.key);
+    // Resolved before the limits: they count the key as landed (spellings of one key are one key) and depend
+    // on the share type. An unknown dataset is still metered, with the key as given, before its 404.
+    let target: Resolved | undefined;
+    let missing: HubError | undefined;
+    try {
+      target = await resolve(input.dataset);
+    } catch (err) {
+      if (!(err instanceof HubError && err.code === 'HUB_ERR_NOT_FOUND')) throw err;
+      missing = err;
+    }
+    const key = target ? landingKey(target.schema, input.key) : input.key;
+    const decision = await limits.check({ principal: principal.name, key, notShared: target?.notShared ?? false });
     if (!decision.allowed) {
-      counter.inc({ dataset: label, outcome: `limited_${decision.limit}` satisfies Outcome });
+      counter.inc({ dataset: target ? input.dataset : 'unresolved', outcome: `limited_${decision.limit}` satisfies Outcome });
       if (decision.crawl) {
         const alert = await alerts.record({ principal: principal.name, dataset: input.dataset, ...decision.crawl, windowMs: settings.crawlWindowMs, at: new Date() });
         log.warn({ principal: principal.name, dataset: input.dataset, alert: alert.id, ...decision.crawl }, 'verification crawl detected; principal blocked and authority alerted');
       }
       throw new RateLimited(decision.limit, decision.retryAfterMs);
     }
-    if (!(await canVerify(principal, input.dataset))) {
-      counter.inc({ dataset: label, outcome: 'forbidden' satisfies Outcome });
-      throw new HubError('HUB_ERR_FORBIDDEN', `${principal.name} may not verify ${input.dataset}`);
-    }
-    const { schema, table, columns } = await resolve(input.dataset);
+    if (!target) throw missing;
+    const { schema, table, columns } = target;
 
     const fields = Object.keys(input.claims);
     const unknown = fields.filter((f) => !columns.has(f));
     if (unknown.length > 0) {
       counter.inc({ dataset: input.dataset, outcome: 'invalid' satisfies Outcome });
       throw new HubError('HUB_ERR_VALIDATION', `${input.dataset} has no field ${unknown.join(', ')}`, { details: unknown.map((field) => ({ field, reason: 'unknown field' })) });
+    }
+    if (!(await canVerify(principal, input.dataset, Object.keys(input.claims)))) {
+      counter.inc({ dataset: input.dataset, outcome: 'forbidden' satisfies Outcome });
+      throw new HubError('HUB_ERR_FORBIDDEN', `${principal.name} holds no verification grant for these fields of ${input.dataset}: apply with "use": "verification" (POST /api/v1/applications)`);
     }
     const normalized = normalizeRecord(schema.json, input.claims).value;
     const claimed = new Map<string, unknown>();
@@ -188,7 +207,7 @@ export function createVerificationService(deps: {
       FROM ${quoteIdent(table.schema)}.${quoteIdent(table.table)} t WHERE t._key = $1`;
     let row: Record<string, unknown> | undefined;
     try {
-      row = (await pool.query<Record<string, unknown>>(text, [landingKey(schema, input.key)])).rows[0];
+      row = (await pool.query<Record<string, unknown>>(text, [key])).rows[0];
     } catch (err) {
       // Nothing of the dataset landed yet: no table, so no key.
       if ((err as { code?: string }).code !== '42P01') throw err;
@@ -201,8 +220,9 @@ export function createVerificationService(deps: {
       results[c.field] = row !== undefined && same ? 'match' : 'mismatch';
     }
     const allMatch = Object.values(results).every((v) => v === 'match');
-    counter.inc({ dataset: input.dataset, outcome: (row === undefined ? 'not_found' : allMatch ? 'match' : 'mismatch') satisfies Outcome });
-    return { dataset: input.dataset, key: input.key, found: row !== undefined, results };
+    await limits.record({ principal: principal.name, mismatch: !allMatch });
+    counter.inc({ dataset: input.dataset, outcome: (allMatch ? 'match' : 'mismatch') satisfies Outcome });
+    return { dataset: input.dataset, key: input.key, results };
   }
 
   return { verify, alerts };

@@ -8,6 +8,10 @@ import { newToken } from '../../services/principals/tokens.ts';
 import type { PrincipalCredentials, Role } from '../../services/principals/types.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import { createTestDb, type TestDb } from './db.ts';
+import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
+import type { CleansingWorker } from '../../services/cleansing/worker.ts';
+import { createGrantService, type GrantService } from '../../services/sharing/grant-service.ts';
+import { waitFor } from './wait.ts';
 import { testConnection, uniqueName } from './kafka.ts';
 import { testConfig } from './config.ts';
 import { testLogger } from './logger.ts';
@@ -23,6 +27,18 @@ export interface TestApp {
   department(prefix?: string): Promise<PrincipalCredentials>;
   /** Declares a dataset for a department (as that department) and returns the entry. */
   declare(dept: PrincipalCredentials, body: Record<string, unknown>): Promise<CatalogEntry>;
+  /** Approves a pending provider as the data authority, naming field authorities; returns the active entry. */
+  enrol(entry: CatalogEntry, authorities?: Record<string, string>): Promise<CatalogEntry>;
+  /** Applies, as `who`, to verify `fields` (all of the contract's by default) of an unconditional dataset; granted at once. */
+  grantVerification(who: PrincipalCredentials, dataset: string, fields?: string[]): Promise<void>;
+  /** A cleansing worker of its own group on this app's catalog, started; stopped by cleanup(). */
+  startCleansing(): Promise<CleansingWorker>;
+  /** A grant service streaming with a group of its own, started; stopped by cleanup(). */
+  startGrants(): Promise<GrantService>;
+  /** Waits until the landing table `<layer>.<name>` of `dataset` holds at least `n` rows. */
+  landed(dataset: string, n: number): Promise<void>;
+  /** The data authority the helper onboards departments with. */
+  authority(): Promise<PrincipalCredentials>;
   cleanup(): Promise<void>;
 }
 
@@ -38,6 +54,7 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
   await ensureServicePrincipal(app, serviceToken);
   if (listen) await app.listen({ host: '127.0.0.1', port: 0 });
   const created: string[] = [];
+  const stoppers: (() => Promise<void>)[] = [];
   const departments: string[] = [];
   let authority: PrincipalCredentials | null = null;
   const principal = async (role: Exclude<Role, 'service'>, prefix: string = role) => {
@@ -65,7 +82,42 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
       if (res.statusCode !== 201) throw new Error(`declaring ${JSON.stringify(body)} failed: ${res.statusCode} ${res.body}`);
       return res.json() as CatalogEntry;
     },
+    async enrol(entry, authorities = {}) {
+      authority ??= await principal('authority');
+      const res = await app.inject({ method: 'POST', url: `/api/v1/catalog/${entry.id}/enrolment`, headers: { authorization: `Bearer ${authority.token}` }, payload: { decision: 'approve', authorities, reason: '经审核同意' } });
+      if (res.statusCode !== 200) throw new Error(`enrolling ${entry.id} failed: ${res.statusCode} ${res.body}`);
+      return res.json() as CatalogEntry;
+    },
+    async grantVerification(who, dataset, fields) {
+      const all = fields ?? (await app.catalog.contractOf(dataset)).fields.map((f) => f.name);
+      const res = await app.inject({ method: 'POST', url: '/api/v1/applications', headers: { authorization: `Bearer ${who.token}` }, payload: { purpose: '身份核验', use: 'verification', datasets: [{ dataset, fields: all }], validUntil: new Date(Date.now() + 86_400_000).toISOString() } });
+      if (res.statusCode !== 201 || (res.json() as { status: string }).status !== 'granted') throw new Error(`verification grant for ${who.name} on ${dataset} failed: ${res.statusCode} ${res.body}`);
+    },
+    async startCleansing() {
+      const worker = createCleansingWorker(
+        { config, pool: db.pool, redis: app.redis, kafka: app.kafka.client, admin: app.kafka.admin, producer: app.kafka.producer, registry: app.registry, metrics: app.metrics, log: testLogger() },
+        { groupId: uniqueName('cleansing') },
+      );
+      await worker.start();
+      stoppers.push(() => worker.stop());
+      return worker;
+    },
+    async startGrants() {
+      const grants = createGrantService({ pool: db.pool, kafka: app.kafka.client, admin: app.kafka.admin, registry: app.registry, producer: app.kafka.producer, log: testLogger(), schemaPrefix: config.cleansing.schemaPrefix, catalog: app.catalog, streamerGroupId: uniqueName('share') });
+      await grants.start();
+      stoppers.push(() => grants.stop());
+      return grants;
+    },
+    async landed(dataset, n) {
+      const [layer, name] = dataset.split('.');
+      await waitFor(() => db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${db.schema}_${layer}"."${name}"`).then((r) => Number(r.rows[0]?.n ?? 0)).catch(() => 0), (x) => x >= n);
+    },
+    async authority() {
+      authority ??= await principal('authority');
+      return authority;
+    },
     async cleanup() {
+      for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
       if (departments.length > 0) {
         const topics = (await app.kafka.admin.listTopics()).filter((t) => departments.some((d) => t.startsWith(`raw.${d}.`) || t.startsWith(`connect.${d}.`)));
         if (topics.length > 0) await app.kafka.admin.deleteTopics(topics);

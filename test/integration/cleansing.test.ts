@@ -24,7 +24,9 @@ describe('cleansing and landing', () => {
     mca = await t.department('mca');
     // Public security is the authority for identity fields; civil affairs also reports people.
     await t.declare(psb, { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date', 'ethnicity_code', 'household_region_code'] });
-    await t.declare(mca, { dataset: 'base.natural_person', authoritativeFields: ['marital_status'] });
+    const pending = await t.declare(mca, { dataset: 'base.natural_person', authoritativeFields: ['marital_status'] });
+    expect(pending.status).toBe('pending');
+    await t.enrol(pending, { marital_status: mca.name });
     worker = createCleansingWorker(
       { config: t.config, pool: t.db.pool, redis: t.app.redis, kafka: t.app.kafka.client, admin: t.app.kafka.admin, producer: t.app.kafka.producer, registry: t.app.registry, metrics: t.app.metrics, log: testLogger() },
       { groupId: uniqueName('cleansing') },
@@ -76,8 +78,14 @@ describe('cleansing and landing', () => {
     expect(row.name).toBe('居民10');
     expect(row.marital_status).toBe('DIVORCED');
     expect(lineageOf(row, 'marital_status')).toMatchObject({ provider: mca.name, authoritative: true });
-    const conflicts = await alerts(`kind=conflict&key=${person(10).id_number}`);
-    expect(conflicts).toHaveLength(1);
+    const all = await alerts(`kind=conflict&key=${person(10).id_number}`);
+    // The name conflict, and mca's authoritative marital status contradicting psb's provisional one.
+    expect(all.map((a) => a.fields[0]).sort()).toEqual(['marital_status', 'name']);
+    expect(all.find((a) => a.fields[0] === 'marital_status')!.values).toEqual([
+      { provider: mca.name, field: 'marital_status', value: 'DIVORCED', authoritative: true },
+      { provider: psb.name, field: 'marital_status', value: person(10).marital_status, authoritative: false },
+    ]);
+    const conflicts = all.filter((a) => a.fields[0] === 'name');
     expect(conflicts[0]).toMatchObject({
       dataset: 'base.natural_person',
       fields: ['name'],

@@ -11,6 +11,7 @@ import { createGrantService, type GrantService } from '../../services/sharing/gr
 import { createApplicationStore, type Application } from '../../services/sharing/application-store.ts';
 import { createSharingService, type SharingService } from '../../services/sharing/applications.ts';
 import { jurisdictions } from '../../services/platform/calendar/jurisdictions.ts';
+import { createVerificationGrantStore } from '../../services/sharing/verification-grants.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
 
 describe('applications and scenarios', () => {
@@ -26,7 +27,7 @@ describe('applications and scenarios', () => {
   const sharing = (city: keyof typeof jurisdictions) => {
     let s = services.get(city);
     if (!s) {
-      s = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, profile: jurisdictions[city], log: testLogger(), audit: t.app.audit, instance: `test-${city}` });
+      s = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, verificationGrants: createVerificationGrantStore({ pool: t.db.pool }), profile: jurisdictions[city], log: testLogger(), audit: t.app.audit, instance: `test-${city}` });
       services.set(city, s);
     }
     return s;
@@ -78,6 +79,7 @@ describe('applications and scenarios', () => {
 
   it('refuses not-shared data (verification only) and conditional data without a confidentiality agreement', async () => {
     await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'theme.market_inspection', fields: ['inspection_id'] }], validUntil: inAYear() }, principal(consumer))).rejects.toThrow(/only be verified/);
+    await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'theme.market_inspection', fields: ['inspection_id'] }], validUntil: inAYear(), use: 'verification' }, principal(consumer))).rejects.toThrow(/confidentiality agreement/);
     await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear() }, principal(consumer))).rejects.toThrow(/confidentiality agreement/);
     await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'base.natural_person', fields: ['shoe_size'] }], validUntil: inAYear() }, principal(consumer))).rejects.toThrow(/no fields shoe_size/);
   });
@@ -87,7 +89,7 @@ describe('applications and scenarios', () => {
     expect(app).toMatchObject({ status: 'pending-provider', provider: tax.name, jurisdiction: 'hefei' });
     expect(Date.parse(app.answerDue!)).toBeGreaterThan(Date.now() + 9 * 86_400_000);
     await expect(sharing('hefei').decide(app.id, { approve: false }, principal(tax))).rejects.toThrow(/reasons and basis/);
-    await expect(sharing('hefei').decide(app.id, { approve: true }, principal(psb))).rejects.toThrow(/only the provider/);
+    await expect(sharing('hefei').decide(app.id, { approve: true }, principal(psb))).rejects.toThrow(/only .* decide/);
     const refused = await sharing('hefei').decide(app.id, { approve: false, reason: '用途不符', basis: '《政务数据共享管理办法》第十五条' }, principal(tax));
     expect(refused).toMatchObject({ status: 'refused', decidedBy: tax.name, reason: '用途不符' });
   });
@@ -100,7 +102,7 @@ describe('applications and scenarios', () => {
     const fuzhou = await apply('fuzhou');
     const late = new Date(Date.now() + 40 * 86_400_000);
     // Two instances (each configured for Hefei) tick at once: every timer fires once, by the rules its application was filed under.
-    const other = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, profile: jurisdictions.hefei, log: testLogger(), audit: t.app.audit, instance: 'test-other' });
+    const other = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, verificationGrants: createVerificationGrantStore({ pool: t.db.pool }), profile: jurisdictions.hefei, log: testLogger(), audit: t.app.audit, instance: 'test-other' });
     // A handler that fails gives its timer back for the next tick, as the hub's ticker would retry.
     for (let tick = 0; tick < 5; tick++) await Promise.all([sharing('hefei').fireDue(late), other.fireDue(late)]);
     expect(await store().byId(t.db.pool, hefei.id)).toMatchObject({ status: 'granted', decidedBy: 'hub' });

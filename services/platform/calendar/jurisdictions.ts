@@ -11,6 +11,11 @@ export type Rule = Period & { readonly basis: string };
 export type OnSilence = 'consent' | 'authority-provides' | 'escalate';
 
 export interface ApplicationRule {
+  /**
+   * Who decides a conditional application: the authoritative provider of the requested fields, or
+   * the data authority after consulting that provider (会商).
+   */
+  readonly decidedBy: 'provider' | 'authority-consulting-provider';
   /** The provider answers (agrees or refuses with reasons) within this period of the application. */
   readonly answer: Period;
   readonly onSilence: OnSilence;
@@ -50,14 +55,14 @@ const profiles = {
     id: 'hefei',
     city: '合肥',
     catalogChange: { days: 10, kind: 'working', basis: '合肥 政务数据资源共享开放管理办法 第11条' },
-    application: { answer: calendarDays(10), onSilence: 'consent', basis: '合肥 政务数据资源共享开放管理办法 第15条 (answered within 10 日, silence = consent)' },
+    application: { decidedBy: 'provider', answer: calendarDays(10), onSilence: 'consent', basis: '合肥 政务数据资源共享开放管理办法 第15条 (answered within 10 日, silence = consent)' },
     correction: { verify: working(5), basis: '合肥 政务数据资源共享开放管理办法 第11条' },
   },
   fuzhou: {
     id: 'fuzhou',
     city: '抚州',
     catalogChange: { days: 3, kind: 'working', basis: '抚州 政务信息资源共享管理办法 第14条' },
-    application: { answer: working(15), onSilence: 'escalate', basis: '抚州 政务信息资源共享管理办法 第18条 (decision filed with the authority)' },
+    application: { decidedBy: 'provider', answer: working(15), onSilence: 'escalate', basis: '抚州 政务信息资源共享管理办法 第18条 (decision filed with the authority)' },
     correction: { verify: working(5), basis: '抚州: no period of its own; the common 5 working days (合肥 11, 泉州 7(2), 中山 23)' },
   },
   wuxi: {
@@ -65,6 +70,7 @@ const profiles = {
     city: '无锡',
     catalogChange: { days: 15, kind: 'working', basis: '无锡 公共数据管理办法 第14条' },
     application: {
+      decidedBy: 'authority-consulting-provider',
       answer: working(10),
       onSilence: 'escalate',
       basis: '无锡 公共数据管理办法 第20条 (reviewed by the authority with the provider; no period of its own, the hub uses 10 working days)',
@@ -76,10 +82,11 @@ const profiles = {
     city: '泉州',
     catalogChange: { days: 10, kind: 'working', basis: '泉州 政务数据管理规定 (no period of its own; the common 10 working days)' },
     application: {
+      decidedBy: 'authority-consulting-provider',
       answer: working(10),
       onSilence: 'escalate',
       extension: working(5),
-      basis: '泉州 政务数据管理规定 2(3) (a new service interface within 10 working days, extendable once by at most 5)',
+      basis: '泉州 政务数据管理规定 3(4) (the data authority decides after consulting the provider) and 2(3) (a new service interface within 10 working days, extendable once by at most 5)',
     },
     correction: { verify: working(5), correct: working(10), basis: '泉州 政务数据管理规定 7(2)' },
   },
@@ -88,6 +95,7 @@ const profiles = {
     city: '中山',
     catalogChange: { days: 10, kind: 'working', basis: '中山 政务数据管理办法 第11条 (5 to submit + 5 to approve)' },
     application: {
+      decidedBy: 'provider',
       answer: working(5),
       onSilence: 'authority-provides',
       deliver: working(5),

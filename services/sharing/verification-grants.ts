@@ -1,0 +1,39 @@
+import type { Pool, PoolClient } from '../platform/db/pool.ts';
+import type { DatasetRequest } from './application-store.ts';
+
+export type VerificationGrantEnd = 'expired' | 'revoked' | 'suspended';
+
+/**
+ * Verification grants (可用不可见): the fields of the datasets a principal may verify claims about,
+ * until when. No Kafka rights come with them; the verification interface asks covers().
+ */
+export interface VerificationGrantStore {
+  activate(db: Pool | PoolClient, g: { id: string; applicationId: string; consumer: string; datasets: DatasetRequest[]; expiresAt: Date }): Promise<void>;
+  end(db: Pool | PoolClient, id: string, reason: VerificationGrantEnd): Promise<void>;
+  /** Whether one live grant of `consumer` covers every field of `dataset` named. */
+  covers(consumer: string, dataset: string, fields: readonly string[]): Promise<boolean>;
+}
+
+export function createVerificationGrantStore({ pool }: { pool: Pool }): VerificationGrantStore {
+  return {
+    async activate(db, g) {
+      await db.query(
+        `INSERT INTO verification_grants (id, application_id, consumer, datasets, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+        [g.id, g.applicationId, g.consumer, JSON.stringify(g.datasets), g.expiresAt],
+      );
+    },
+    async end(db, id, reason) {
+      await db.query(`UPDATE verification_grants SET status = $2, ended_at = now() WHERE id = $1 AND status = 'active'`, [id, reason]);
+    },
+    async covers(consumer, dataset, fields) {
+      const { rows } = await pool.query<{ ok: boolean }>(
+        `SELECT EXISTS (
+           SELECT 1 FROM verification_grants g, jsonb_array_elements(g.datasets) d
+           WHERE g.consumer = $1 AND g.status = 'active' AND g.expires_at > now() AND d ->> 'dataset' = $2 AND (d -> 'fields') @> $3::jsonb
+         ) AS ok`,
+        [consumer, dataset, JSON.stringify(fields)],
+      );
+      return rows[0]?.ok === true;
+    },
+  };
+}
