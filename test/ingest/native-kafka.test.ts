@@ -54,7 +54,10 @@ describe('the native Kafka path', () => {
 
   it('sends undecodable, foreign-schema, mis-keyed and header-less records to the dead-letter topic with the reason', async () => {
     const own = await registry.getLatestSchemaId(entry.subject);
-    const foreign = (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Other', namespace: 'gov.hub.test', fields: [{ name: 'x', type: 'string' }] }) }, { subject: `${entry.topic}-key` })).id;
+    // A department may not register other subjects; the schema it wrongly writes with exists elsewhere in the registry.
+    const refused = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Other', namespace: 'gov.hub.test', fields: [{ name: 'x', type: 'string' }] }) }, { subject: `${entry.topic}-key` }).then(() => null, (e: unknown) => e);
+    expect(String(refused)).toMatch(/Forbidden/);
+    const foreign = await t.app.registry.register(uniqueName('other-subject'), JSON.stringify({ type: 'record', name: 'Other', namespace: 'gov.hub.test', fields: [{ name: 'x', type: 'string' }] }));
     const good = await registry.encode(own, { ...rating, rating_year: 2032 });
     const marker = randomUUID();
     const bad = [
