@@ -105,15 +105,29 @@ export function contractDifferences(contract: DatasetSchema, candidate: DatasetS
   return out;
 }
 
-/** What an evolution may not do: lower the grade or drop the rules of a field it keeps. */
-export function evolutionProblems(before: DatasetSchema, after: DatasetSchema): string[] {
+/**
+ * What an evolution may not do: drop a field (it could come back with a lower grade) or lower a
+ * field's grade; `floor` (the hub's file in schemas/) holds grades no version may go below.
+ */
+export function evolutionProblems(before: DatasetSchema, after: DatasetSchema, floor?: DatasetSchema): string[] {
   const next = new Map(after.json.fields.map((f) => [f.name, f]));
   const out: string[] = [];
   for (const f of before.json.fields) {
     const n = next.get(f.name);
-    if (!n) continue;
-    if (n.grade < f.grade) out.push(`lowers the grade of ${f.name} from ${f.grade} to ${n.grade}`);
+    if (!n) out.push(`drops field ${f.name}`);
+    else if (n.grade < f.grade) out.push(`lowers the grade of ${f.name} from ${f.grade} to ${n.grade}`);
   }
+  out.push(...gradeFloorProblems(floor, after).filter((p) => !out.includes(p)));
   if (before.businessKey.join('|') !== after.businessKey.join('|')) out.push('changes the business key');
   return out;
+}
+
+/** Fields graded below the hub's own definition of the dataset (schemas/), which no declaration may undercut. */
+export function gradeFloorProblems(floor: DatasetSchema | undefined, schema: DatasetSchema): string[] {
+  if (!floor) return [];
+  const min = new Map(floor.json.fields.map((f) => [f.name, f.grade]));
+  return schema.json.fields.flatMap((f) => {
+    const g = min.get(f.name);
+    return g !== undefined && f.grade < g ? [`lowers the grade of ${f.name} from ${g} to ${f.grade}`] : [];
+  });
 }

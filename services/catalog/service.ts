@@ -11,7 +11,7 @@ import { checkCatalogRules, fieldsOf, parseEntrySchema, type CatalogElements, ty
 import type { CatalogSearch, CatalogStore, EntryVersion } from './store.ts';
 import type { Pool } from '../platform/db/pool.ts';
 import { withTransaction } from '../platform/db/pool.ts';
-import { contractDifferences, evolutionProblems, type Contract, type ContractStore } from './contracts.ts';
+import { contractDifferences, evolutionProblems, gradeFloorProblems, type Contract, type ContractStore } from './contracts.ts';
 import type { DepartmentStore } from './departments.ts';
 import { datasetIdPattern, entryId, rawTopic, valueSubject } from './naming.ts';
 import { rawTopicGrants } from './department-grants.ts';
@@ -172,8 +172,8 @@ export function createCatalogService(deps: {
       if (!file) throw unprocessable(`the hub has no schema for ${dataset} in schemas/: send the dataset's Avro schema as "schema"`);
       return file;
     }
-    const problems = file ? evolutionProblems(file, own) : [];
-    if (problems.length > 0) throw unprocessable(`${dataset} is defined in the hub's schemas/; a declared schema may not lower it: it ${problems.join('; ')}`);
+    const problems = gradeFloorProblems(file, own);
+    if (problems.length > 0) throw unprocessable(`${dataset} is defined in the hub's schemas/; a declared schema may not grade it lower: it ${problems.join('; ')}`);
     return own;
   }
 
@@ -234,8 +234,8 @@ export function createCatalogService(deps: {
       const subject = valueSubject(topic);
       const schemaId = await registry.register(subject, schema.text);
       await admin.ensureTopics([{ name: topic, partitions: config.catalog.rawTopicPartitions }]);
-      // A pending provider has no Kafka rights: its records cannot reach the raw topic.
-      if (status === 'active') await admin.grant(rawTopicGrants(provider, topic));
+      const grants = rawTopicGrants(provider, topic);
+      let granted = false;
       let entry: CatalogEntry;
       try {
         entry = await withTransaction(pool, async (client) => {
@@ -249,10 +249,16 @@ export function createCatalogService(deps: {
             await contracts.setAuthorities(client, dataset, { ...now.authorities, ...own }, by.name);
           }
           const enrolment = status === 'pending' ? { requestedAuthoritativeFields: requested, decidedBy: null, decidedAt: null, reason: null } : null;
-          return store.save({ id, dataset, provider, topic, subject, schemaId, elements, fields: fieldsOf(schema), status, enrolment, change: change('created', by, input.reason ?? 'declared') }, null, client);
+          const saved = await store.save({ id, dataset, provider, topic, subject, schemaId, elements, fields: fieldsOf(schema), status, enrolment, change: change('created', by, input.reason ?? 'declared') }, null, client);
+          // Rights only for a declaration that is about to commit; a pending provider gets none.
+          if (status === 'active') {
+            await admin.grant(grants);
+            granted = true;
+          }
+          return saved;
         });
       } catch (err) {
-        if (status === 'active' && existing) await admin.revoke(rawTopicGrants(provider, topic)).catch(() => undefined);
+        if (granted) await admin.revoke(grants).catch(() => undefined);
         if ((err as { code?: string }).code === '23505') throw new HubError('HUB_ERR_CONFLICT', `entry ${id} already exists`);
         throw err;
       }
@@ -279,8 +285,8 @@ export function createCatalogService(deps: {
         }
         if (current.status !== 'active') throw new HubError('HUB_ERR_CONFLICT', `entry ${id} is ${current.status}: a contract evolves through an active provider`);
         schema = parseEntrySchema(current.dataset, patch.schema);
-        const problems = evolutionProblems(before, schema);
-        if (problems.length > 0) throw unprocessable(`an evolution of the ${current.dataset} contract may raise grades but never lower them; this schema ${problems.join('; ')}`);
+        const problems = evolutionProblems(before, schema, schemas.get(current.dataset));
+        if (problems.length > 0) throw unprocessable(`an evolution of the ${current.dataset} contract may add fields and raise grades, never drop fields or lower grades; this schema ${problems.join('; ')}`);
       }
       const requested = patch.authoritativeFields;
       const authoritiesChange = requested !== undefined && [...requested].sort().join(',') !== [...current.authoritativeFields].sort().join(',');
@@ -339,21 +345,21 @@ export function createCatalogService(deps: {
       const c = await contract(entry.dataset);
       await checkAuthorities(entry.dataset, parsed(entry.dataset, c.schema), authorities, entry.provider);
       const grants = rawTopicGrants(entry.provider, entry.topic);
-      await admin.grant(grants);
-      let approved: CatalogEntry | null;
+      let granted = false;
+      let approved: CatalogEntry;
       try {
         approved = await withTransaction(pool, async (client) => {
           const now = (await contracts.get(entry.dataset, client))!;
           if (Object.keys(authorities).length > 0) await contracts.setAuthorities(client, entry.dataset, { ...now.authorities, ...authorities }, by.name);
-          return store.setEnrolment(id, 'active', decided, client);
+          const done = await store.setEnrolment(id, 'active', decided, client);
+          if (!done) throw new HubError('HUB_ERR_CONFLICT', `entry ${id} was decided meanwhile`);
+          await admin.grant(grants);
+          granted = true;
+          return done;
         });
       } catch (err) {
-        await admin.revoke(grants).catch(() => undefined);
+        if (granted) await admin.revoke(grants).catch(() => undefined);
         throw err;
-      }
-      if (!approved) {
-        await admin.revoke(grants).catch(() => undefined);
-        throw new HubError('HUB_ERR_CONFLICT', `entry ${id} was decided meanwhile`);
       }
       log.info({ entry: id, by: by.name, authorities }, 'provider enrolled');
       await notify(approved);

@@ -110,6 +110,11 @@ export interface AlertFilter {
   status?: AlertStatus;
   key?: string;
   provider?: string;
+  /**
+   * A department's view: its own alerts, except conflicts in which its value was not kept (whether
+   * one is raised would tell whether its value matches another's) until a steward routes them.
+   */
+  department?: string;
   limit: number;
   offset: number;
 }
@@ -132,13 +137,15 @@ export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
       });
       await client.query(`INSERT INTO quality_alerts (id, kind, severity, dataset, key, fields, field_values, rule, message, sources, detected_at) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`, params);
     },
-    async list({ dataset, kind, status, key, provider, limit, offset }) {
+    async list({ dataset, kind, status, key, provider, department, limit, offset }) {
       const { rows } = await pool.query<Row>(
         `SELECT * FROM quality_alerts
          WHERE ($1::text IS NULL OR dataset = $1) AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR status = $3)
            AND ($4::text IS NULL OR key = $4) AND ($5::text IS NULL OR sources @> jsonb_build_array(jsonb_build_object('provider', $5::text)))
+           AND ($8::text IS NULL OR (sources @> jsonb_build_array(jsonb_build_object('provider', $8::text))
+                AND (kind <> 'conflict' OR status = 'routed' OR field_values -> 0 ->> 'provider' = $8)))
          ORDER BY detected_at DESC, id LIMIT $6 OFFSET $7`,
-        [dataset ?? null, kind ?? null, status ?? null, key ?? null, provider ?? null, limit, offset],
+        [dataset ?? null, kind ?? null, status ?? null, key ?? null, provider ?? null, limit, offset, department ?? null],
       );
       return rows.map(toAlert);
     },

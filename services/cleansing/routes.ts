@@ -39,7 +39,7 @@ export async function cleansingRoutes(app: FastifyInstance, { alerts, pool, admi
     const p = request.principal!;
     if (p.role !== 'department') return alerts.list(request.query);
     // A department sees the alerts about its own data, and only its own values in them.
-    const own = await alerts.list({ ...request.query, provider: p.name });
+    const own = await alerts.list({ ...request.query, department: p.name });
     return own.map((a) => ({ ...a, values: a.values.map((v) => (v.provider === p.name ? v : { ...v, value: null, redacted: true })) }));
   });
 

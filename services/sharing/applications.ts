@@ -92,12 +92,14 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
   async function shareOf(request: DatasetRequest): Promise<Share> {
     const { entries } = await catalog.search({ dataset: request.dataset, limit: 500, offset: 0 });
     if (entries.length === 0) throw new HubError('HUB_ERR_NOT_FOUND', `no catalog entry provides ${request.dataset}`);
-    // Every enrolled provider's terms hold: the strictest share type of the dataset applies.
-    const shareType = entries.map((e) => e.shareType).reduce((a, b) => (strictness[b] > strictness[a] ? b : a));
     const contract = await catalog.contract(request.dataset);
     const fields = new Set((await catalog.contractOf(request.dataset)).fields.map((f) => f.name));
     const unknown = request.fields.filter((f) => !fields.has(f));
     if (unknown.length > 0) throw new HubError('HUB_ERR_VALIDATION', `${request.dataset} has no fields ${unknown.join(', ')}`);
+    // The terms of those who answer for the requested fields hold (the strictest of them): a
+    // co-provider without authority cannot make another's data unshareable.
+    const answerable = new Set([contract.owner, ...request.fields.map((f) => contract.authorities[f] ?? contract.owner)]);
+    const shareType = entries.filter((e) => answerable.has(e.provider)).map((e) => e.shareType).reduce((a, b) => (strictness[b] > strictness[a] ? b : a), 'unconditional' as ShareType);
     return { shareType, contract, fields };
   }
 

@@ -93,7 +93,10 @@ describe('catalog and departments', () => {
     expect(changed.json().schemaId).not.toBe(entry.schemaId);
     expect(changed.json().fields.map((f: { name: string }) => f.name)).toContain('remark');
 
-    const incompatible = { ...v1, fields: [...v1.fields, { name: 'inspector_badge', type: 'string', doc: '检查员证号', grade: 2 }] };
+    const dropped = await put(tax, entry.id, { schema: v1, reason: '去掉备注' });
+    expect(dropped.statusCode).toBe(422);
+    expect(dropped.json().message).toMatch(/drops field remark/);
+    const incompatible = { ...compatible, fields: [...compatible.fields, { name: 'inspector_badge', type: 'string', doc: '检查员证号', grade: 2 }] };
     const refused = await put(tax, entry.id, { schema: incompatible, reason: '增加必填项' });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().message).toMatch(/incompatible/);

@@ -27,6 +27,10 @@ export function toHubError(err: unknown): HubError {
   if (fe instanceof SyntaxError || (typeof fe.statusCode === 'number' && fe.statusCode === 400)) {
     return new HubError('HUB_ERR_VALIDATION', `malformed request: ${fe.message}`);
   }
+  // Postgres refuses NUL (and other characters outside UTF-8) in text: bad input, not a fault of the hub.
+  if ((err as { code?: unknown }).code === '22021' || (err as { code?: unknown }).code === '22P05') {
+    return new HubError('HUB_ERR_VALIDATION', 'the request holds a character text cannot hold (such as \u0000)');
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = (Object.keys(errorCatalog) as ErrorCode[]).find((c) => errorCatalog[c].status === fe.statusCode) ?? 'HUB_ERR_VALIDATION';
     return new HubError(code, fe.message ?? errorCatalog[code].title);
