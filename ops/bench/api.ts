@@ -8,7 +8,7 @@ export async function post<T = unknown>(env: BenchEnvironment, path: string, tok
 }
 
 /** Declares a dataset for a bench department; when another bench already provides it, the authority enrols this one. */
-export async function declareProvider(env: BenchEnvironment, { authorityToken, deptToken, body }: { authorityToken: string; deptToken: string; body: Record<string, unknown> }): Promise<void> {
-  const entry = await post<{ id: string; status: string }>(env, '/catalog', deptToken, body);
-  if (entry.status === 'pending') await post(env, `/catalog/${entry.id}/enrolment`, authorityToken, { decision: 'approve', authorities: {} });
+export async function declareProvider<T extends { id: string; status: string }>(env: BenchEnvironment, { authorityToken, deptToken, body }: { authorityToken: string; deptToken: string; body: Record<string, unknown> }): Promise<T> {
+  const entry = await post<T>(env, '/catalog', deptToken, body);
+  return entry.status === 'pending' ? post<T>(env, `/catalog/${entry.id}/enrolment`, authorityToken, { decision: 'approve', authorities: {} }) : entry;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BenchEnvironment } from './environment.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
-import { post } from './api.ts';
+import { declareProvider, post } from './api.ts';
 
 export interface BenchDataset {
   department: PrincipalCredentials;
@@ -14,7 +14,8 @@ export async function declareBenchDataset(env: BenchEnvironment, prefix: string)
   const suffix = randomBytes(3).toString('hex');
   const authority = await env.app.principals.create({ name: `${prefix}-authority-${suffix}`, role: 'authority' });
   const { credentials } = await post<{ credentials: PrincipalCredentials }>(env, '/departments', authority.token, { name: `${prefix}-${suffix}`, displayName: `基准测试部门 ${suffix}` });
-  const entry = await post<CatalogEntry>(env, '/catalog', credentials.token, { dataset: 'theme.tax_credit_rating', updateCycle: 'yearly' });
+  // Each bench has its own department: the first declares the contract, the others are enrolled.
+  const entry = await declareProvider<CatalogEntry>(env, { authorityToken: authority.token, deptToken: credentials.token, body: { dataset: 'theme.tax_credit_rating', updateCycle: 'yearly' } });
   return { department: credentials, entry };
 }
 
