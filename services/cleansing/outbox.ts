@@ -33,6 +33,11 @@ export interface OutboxRelay {
  * the same transaction that locked them. A crash between send and delete sends a row twice, which
  * compacted clean topics and id-carrying alerts absorb.
  */
+/** Well under the broker's default message.max.bytes (1 MiB), which bounds a partition's record batch. */
+const maxSendBytes = 512 * 1024;
+const rowBytes = (r: { key: string | null; value: Buffer; headers: Record<string, string> }) =>
+  r.value.length + Buffer.byteLength(r.key ?? '') + Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(String(v)), 0) + 64;
+
 export function createOutboxRelay({ pool, producer, log, intervalMs = 1000, batch = 500 }: { pool: Pool; producer: HubProducer; log: Logger; intervalMs?: number; batch?: number }): OutboxRelay {
   const logger = log.child({ module: 'outbox' });
   let timer: NodeJS.Timeout | null = null;
@@ -51,11 +56,13 @@ export function createOutboxRelay({ pool, producer, log, intervalMs = 1000, batc
         await client.query('COMMIT');
         return 0;
       }
+      // One send per topic run, cut so that no produce request passes the broker's batch size limit.
       let i = 0;
       while (i < rows.length) {
         const topic = rows[i]!.topic;
         let j = i;
-        while (j < rows.length && rows[j]!.topic === topic) j++;
+        let bytes = 0;
+        while (j < rows.length && rows[j]!.topic === topic && (j === i || bytes + rowBytes(rows[j]!) <= maxSendBytes)) bytes += rowBytes(rows[j++]!);
         await producer.send(topic, rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
         i = j;
       }
