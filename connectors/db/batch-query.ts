@@ -49,7 +49,9 @@ export function buildBatchQuery(spec: BatchQuerySpec, position: Position, limit:
   if (id) conditions.push(`${id} IS NOT NULL`);
   let extra = 0;
   if (u && id && position.updatedAt !== null && position.id !== null) {
-    conditions.push(`(${u} > ${bind('updatedAt', position.updatedAt)} OR (${u} = ${bind('updatedAt', position.updatedAt)} AND ${id} > ${bind('id', position.id)}))`);
+    conditions.push(
+      `(${u} > ${bind('updatedAt', position.updatedAt)} OR (${u} = ${bind('updatedAt', position.updatedAt)} AND ${id} > ${bind('id', position.id)}))`,
+    );
   } else if (id && !u && position.id !== null) {
     conditions.push(`${id} > ${bind('id', position.id)}`);
   } else if (u && !id && position.updatedAt !== null) {

@@ -123,7 +123,8 @@ class Checker {
 
   identifier(parent: Json, key: string, path: string): string {
     const value = this.string(parent, key, path);
-    if (value && !isSafeIdentifier(value)) this.problems.push(`${path}: ${JSON.stringify(value)} is not a plain column name (letters, digits, _ and $, at most 63)`);
+    if (value && !isSafeIdentifier(value))
+      this.problems.push(`${path}: ${JSON.stringify(value)} is not a plain column name (letters, digits, _ and $, at most 63)`);
     return value;
   }
 }
@@ -144,7 +145,10 @@ export function parseConnectorConfig(document: unknown, env: ConnectorEnv, origi
   const doc = substitute(document, '', env, c.problems) as Json;
   c.unknownKeys(doc, '', ['id', 'department', 'dataset', 'source', 'mapping', 'kafka', 'registry', 'pollIntervalMs', 'batchSize']);
   const id = c.string(doc, 'id', 'id', { pattern: connectorIdPattern, what: 'must be lowercase letters, digits, _ and - (at most 63)' });
-  const department = c.string(doc, 'department', 'department', { pattern: departmentNamePattern, what: 'must be a department name (lowercase letters, digits and -, no dots)' });
+  const department = c.string(doc, 'department', 'department', {
+    pattern: departmentNamePattern,
+    what: 'must be a department name (lowercase letters, digits and -, no dots)',
+  });
   const dataset = c.string(doc, 'dataset', 'dataset', { pattern: datasetIdPattern, what: 'must be a dataset id like base.natural_person' });
 
   const source = c.object(doc, 'source', 'source');
@@ -173,7 +177,10 @@ export function parseConnectorConfig(document: unknown, env: ConnectorEnv, origi
   const where = c.optionalString(source, 'where', 'source.where');
   // The condition is wrapped in parentheses inside the query: a ";" or a comment would escape them.
   if (where !== null && /;|--|\/\*/.test(where)) c.problems.push('source.where: must be one SQL condition, without ";" or comments');
-  const timeZone = source.timeZone === undefined ? connectorDefaults.timeZone : c.string(source, 'timeZone', 'source.timeZone', { pattern: offsetPattern, what: 'must be a UTC offset like +08:00' });
+  const timeZone =
+    source.timeZone === undefined
+      ? connectorDefaults.timeZone
+      : c.string(source, 'timeZone', 'source.timeZone', { pattern: offsetPattern, what: 'must be a UTC offset like +08:00' });
 
   const mappingDoc = c.object(doc, 'mapping', 'mapping');
   const mapping: Record<string, string> = {};

@@ -40,9 +40,18 @@ async function latestSchema(config: ConnectorConfig, subject: string): Promise<{
     latest = await registry.latest(subject);
   } catch (err) {
     if (!isHubError(err)) throw err;
-    if (err.code === 'HUB_ERR_REGISTRY_UNAVAILABLE') throw new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', `cannot reach ${at} (${rootMessage(err)}): start the hub or fix registry.url`, { cause: err });
-    if (err.code === 'HUB_ERR_NOT_FOUND') throw new HubError('HUB_ERR_CONFIG', `${at} has no schema for subject ${subject}: the hub registers the dataset's schema for the department's raw topic before its connector can run`, { cause: err });
-    if (err.code === 'HUB_ERR_UNAUTHENTICATED') throw new HubError('HUB_ERR_CONFIG', `${at} refused ${username}: check registry.username (the department) and registry.password (its API token)`, { cause: err });
+    if (err.code === 'HUB_ERR_REGISTRY_UNAVAILABLE')
+      throw new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', `cannot reach ${at} (${rootMessage(err)}): start the hub or fix registry.url`, { cause: err });
+    if (err.code === 'HUB_ERR_NOT_FOUND')
+      throw new HubError(
+        'HUB_ERR_CONFIG',
+        `${at} has no schema for subject ${subject}: the hub registers the dataset's schema for the department's raw topic before its connector can run`,
+        { cause: err },
+      );
+    if (err.code === 'HUB_ERR_UNAUTHENTICATED')
+      throw new HubError('HUB_ERR_CONFIG', `${at} refused ${username}: check registry.username (the department) and registry.password (its API token)`, {
+        cause: err,
+      });
     throw err;
   }
   let schema: unknown;
@@ -52,7 +61,7 @@ async function latestSchema(config: ConnectorConfig, subject: string): Promise<{
     schema = null;
   }
   const s = schema as Partial<DatasetSchemaJson> | null;
-  if (!s || s.type !== 'record' || !Array.isArray(s.fields) || !Array.isArray(s.businessKey) || s.businessKey.length === 0) {
+  if (s?.type !== 'record' || !Array.isArray(s.fields) || !Array.isArray(s.businessKey) || s.businessKey.length === 0) {
     throw new HubError('HUB_ERR_CONFIG', `subject ${subject} does not hold a dataset schema (an Avro record with a businessKey)`);
   }
   return { id: latest.id, schema: s as DatasetSchemaJson };
@@ -100,17 +109,40 @@ export async function openConnectorParts({ config, log }: { config: ConnectorCon
 
   const reader = await openSourceReader({ config, tieFields: schema.businessKey, log });
   const kafka = createKafkaClient(
-    { brokers: config.kafka.brokers, username: config.kafka.username, password: config.kafka.password, clientId: `hub-connector-${config.id}`, connectTimeoutMs: 5000, requestTimeoutMs: 30_000 },
+    {
+      brokers: config.kafka.brokers,
+      username: config.kafka.username,
+      password: config.kafka.password,
+      clientId: `hub-connector-${config.id}`,
+      connectTimeoutMs: 5000,
+      requestTimeoutMs: 30_000,
+    },
     log,
   );
-  const sink = createTransactionalSink({ kafka, department: config.department, connectorId: config.id, rawTopic: topic, brokers: config.kafka.brokers, username: config.kafka.username, log });
+  const sink = createTransactionalSink({
+    kafka,
+    department: config.department,
+    connectorId: config.id,
+    rawTopic: topic,
+    brokers: config.kafka.brokers,
+    username: config.kafka.username,
+    log,
+  });
   try {
     await sink.open();
   } catch (err) {
     await reader.close().catch(() => undefined);
     throw err;
   }
-  const positions = createPositionStore({ kafka, sink, department: config.department, connectorId: config.id, table: config.source.table, cursor: config.source.cursor, log });
+  const positions = createPositionStore({
+    kafka,
+    sink,
+    department: config.department,
+    connectorId: config.id,
+    table: config.source.table,
+    cursor: config.source.cursor,
+    log,
+  });
   return {
     topic,
     schemaId,

@@ -56,7 +56,10 @@ export function createDbConnector({ config, log: baseLog, retry: retryOverrides 
         await p.close();
         throw err;
       }
-      log.info({ source: p.reader.description, topic: p.topic, schemaId: p.schemaId, batchSize: config.batchSize, pollIntervalMs: config.pollIntervalMs }, 'connector started');
+      log.info(
+        { source: p.reader.description, topic: p.topic, schemaId: p.schemaId, batchSize: config.batchSize, pollIntervalMs: config.pollIntervalMs },
+        'connector started',
+      );
       parts = p;
       return p;
     })().finally(() => {
@@ -77,7 +80,11 @@ export function createDbConnector({ config, log: baseLog, retry: retryOverrides 
     const next = advancePosition(position, rows, config.source.cursor);
     const { records, deadLetters } = await p.mapper.map(rows);
     try {
-      await p.sink.commit({ records, deadLetters, position: storedPosition({ connector: config.id, table: config.source.table, cursor: config.source.cursor, position: next }) });
+      await p.sink.commit({
+        records,
+        deadLetters,
+        position: storedPosition({ connector: config.id, table: config.source.table, cursor: config.source.cursor, position: next }),
+      });
     } catch (err) {
       broken = true;
       throw err;

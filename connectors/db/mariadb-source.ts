@@ -6,7 +6,15 @@ import type { ConnectorConfig } from './config.ts';
 import { mariadbDialect, quoteTable } from './sql-dialect.ts';
 import { openSqlSourceReader, type SourceReader, type SqlExecutor } from './source-reader.ts';
 
-const transientCodes = new Set(['PROTOCOL_CONNECTION_LOST', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ETIMEDOUT']);
+const transientCodes = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ETIMEDOUT',
+]);
 const integerTypes = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
 function isTransient(err: unknown): boolean {
@@ -21,9 +29,12 @@ export function mariadbError(err: unknown, url: string, what: string): HubError 
   if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
     return new HubError('HUB_ERR_CONFIG', `the ${where} refused the login (${errorMessage(err)}): check the user and password in source.url`, { cause: err });
   }
-  if (code === 'ER_BAD_DB_ERROR') return new HubError('HUB_ERR_CONFIG', `the ${where} has no such database (${errorMessage(err)}): check source.url`, { cause: err });
+  if (code === 'ER_BAD_DB_ERROR')
+    return new HubError('HUB_ERR_CONFIG', `the ${where} has no such database (${errorMessage(err)}): check source.url`, { cause: err });
   if (isTransient(err)) {
-    return new HubError('HUB_ERR_DB_UNAVAILABLE', `cannot reach the ${where} to ${what} (${errorMessage(err)}): start the database or fix source.url`, { cause: err });
+    return new HubError('HUB_ERR_DB_UNAVAILABLE', `cannot reach the ${where} to ${what} (${errorMessage(err)}): start the database or fix source.url`, {
+      cause: err,
+    });
   }
   return new HubError('HUB_ERR_INTERNAL', `the ${where} failed to ${what}: ${errorMessage(err)}`, { cause: err });
 }
@@ -34,7 +45,15 @@ export function mariadbError(err: unknown, url: string, what: string): HubError 
  * strings; the session zone is fixed, so TIMESTAMP text and cursor comparisons agree across
  * reconnects.
  */
-export async function openMariadbSource({ config, tieFields, log }: { config: ConnectorConfig; tieFields: readonly string[]; log: Logger }): Promise<SourceReader> {
+export async function openMariadbSource({
+  config,
+  tieFields,
+  log,
+}: {
+  config: ConnectorConfig;
+  tieFields: readonly string[];
+  log: Logger;
+}): Promise<SourceReader> {
   const { url, table, timeZone } = config.source;
   const uri = new URL(url);
   uri.protocol = 'mysql:';

@@ -66,7 +66,13 @@ export function createPositionStore(options: PositionStoreOptions): PositionStor
       try {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(
-            () => reject(new HubError('HUB_ERR_TIMEOUT', `could not read connector ${connectorId}'s position back from ${topic} within ${timeoutMs} ms (${records} records read)`)),
+            () =>
+              reject(
+                new HubError(
+                  'HUB_ERR_TIMEOUT',
+                  `could not read connector ${connectorId}'s position back from ${topic} within ${timeoutMs} ms (${records} records read)`,
+                ),
+              ),
             timeoutMs,
           );
           const done = (err?: unknown) => {

@@ -60,7 +60,17 @@ export function tableText(table: TableName): string {
   return table.schema === null ? table.name : `${table.schema}.${table.name}`;
 }
 
-export function storedPosition({ connector, table, cursor, position }: { connector: string; table: TableName; cursor: CursorColumns; position: Position }): StoredPosition {
+export function storedPosition({
+  connector,
+  table,
+  cursor,
+  position,
+}: {
+  connector: string;
+  table: TableName;
+  cursor: CursorColumns;
+  position: Position;
+}): StoredPosition {
   return { connector, table: tableText(table), cursor, position, committedAt: new Date().toISOString() };
 }
 

@@ -7,9 +7,16 @@ import { postgresDialect, quoteTable } from './sql-dialect.ts';
 import { openSqlSourceReader, type SourceReader, type SqlExecutor } from './source-reader.ts';
 
 // Dates and times stay the server's text: a JS Date would drop microseconds and guess a zone.
-const textTypes = new Set([pg.types.builtins.DATE, pg.types.builtins.TIMESTAMP, pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.TIME, pg.types.builtins.TIMETZ]);
+const textTypes = new Set([
+  pg.types.builtins.DATE,
+  pg.types.builtins.TIMESTAMP,
+  pg.types.builtins.TIMESTAMPTZ,
+  pg.types.builtins.TIME,
+  pg.types.builtins.TIMETZ,
+]);
 const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (textTypes.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format ?? 'text'))) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    textTypes.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 const transientCodes = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '55P03', '53300']);
@@ -24,16 +31,27 @@ export function postgresError(err: unknown, url: string, what: string): HubError
   if (err instanceof HubError) return err;
   const where = `Postgres source at ${redactUrl(url)}`;
   const code = (err as { code?: unknown }).code;
-  if (code === '28P01' || code === '28000') return new HubError('HUB_ERR_CONFIG', `the ${where} refused the login (${errorMessage(err)}): check the user and password in source.url`, { cause: err });
+  if (code === '28P01' || code === '28000')
+    return new HubError('HUB_ERR_CONFIG', `the ${where} refused the login (${errorMessage(err)}): check the user and password in source.url`, { cause: err });
   if (code === '3D000') return new HubError('HUB_ERR_CONFIG', `the ${where} has no such database (${errorMessage(err)}): check source.url`, { cause: err });
   if (isTransient(err)) {
-    return new HubError('HUB_ERR_DB_UNAVAILABLE', `cannot reach the ${where} to ${what} (${errorMessage(err)}): start the database or fix source.url`, { cause: err });
+    return new HubError('HUB_ERR_DB_UNAVAILABLE', `cannot reach the ${where} to ${what} (${errorMessage(err)}): start the database or fix source.url`, {
+      cause: err,
+    });
   }
   return new HubError('HUB_ERR_INTERNAL', `the ${where} failed to ${what}: ${errorMessage(err)}`, { cause: err });
 }
 
 /** A department's Postgres table. One connection: the connector runs one query at a time. */
-export async function openPostgresSource({ config, tieFields, log }: { config: ConnectorConfig; tieFields: readonly string[]; log: Logger }): Promise<SourceReader> {
+export async function openPostgresSource({
+  config,
+  tieFields,
+  log,
+}: {
+  config: ConnectorConfig;
+  tieFields: readonly string[];
+  log: Logger;
+}): Promise<SourceReader> {
   const { url, table } = config.source;
   const pool = new pg.Pool({
     connectionString: url,

@@ -68,7 +68,8 @@ export async function openSqlSourceReader(options: SqlSourceOptions): Promise<So
   const find = (name: string) => columns.find((c) => dialect.sameColumn(c.name, name));
   const known = columns.map((c) => c.name).join(', ');
   const problems: string[] = [];
-  for (const [field, column] of Object.entries(mapping)) if (!find(column)) problems.push(`mapping.${field}: no column "${column}" in ${tableName} (columns: ${known})`);
+  for (const [field, column] of Object.entries(mapping))
+    if (!find(column)) problems.push(`mapping.${field}: no column "${column}" in ${tableName} (columns: ${known})`);
   const cursorColumns: Partial<Record<'updatedAt' | 'id', ColumnInfo>> = {};
   for (const which of ['updatedAt', 'id'] as const) {
     const name = cursor[which];
@@ -95,7 +96,11 @@ export async function openSqlSourceReader(options: SqlSourceOptions): Promise<So
     await executor.query(probe.sql, probe.params);
   } catch (err) {
     if (err instanceof HubError && err.retryable) throw err;
-    throw new HubError('HUB_ERR_CONFIG', `the source query fails on ${description}${options.where === null ? '' : ' (check source.where)'}: ${errorMessage(err)}`, { cause: err });
+    throw new HubError(
+      'HUB_ERR_CONFIG',
+      `the source query fails on ${description}${options.where === null ? '' : ' (check source.where)'}: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
 
   // Rows without cursor values have no place in the order and are never read: say so rather than skip them silently.

@@ -53,13 +53,21 @@ export function createTransactionalSink(options: TransactionalSinkOptions): Tran
   function startError(err: unknown): HubError {
     const type = kafkaErrorType(err);
     const at = `Kafka at ${brokers.join(',')}`;
-    if (type === 'SASL_AUTHENTICATION_FAILED') return new HubError('HUB_ERR_CONFIG', `${at} refused the login of ${username}: check kafka.username and kafka.password`, { cause: err });
+    if (type === 'SASL_AUTHENTICATION_FAILED')
+      return new HubError('HUB_ERR_CONFIG', `${at} refused the login of ${username}: check kafka.username and kafka.password`, { cause: err });
     if (type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' || type === 'CLUSTER_AUTHORIZATION_FAILED') {
-      return new HubError('HUB_ERR_FORBIDDEN', `${at} refused ${username} the transactional id ${transactionalId} (${type}): the department's grants (departmentGrants) are missing`, { cause: err });
+      return new HubError(
+        'HUB_ERR_FORBIDDEN',
+        `${at} refused ${username} the transactional id ${transactionalId} (${type}): the department's grants (departmentGrants) are missing`,
+        { cause: err },
+      );
     }
-    if (type?.endsWith('AUTHORIZATION_FAILED')) return new HubError('HUB_ERR_FORBIDDEN', `${at} refused ${username} (${type}): the department's grants are missing`, { cause: err });
+    if (type?.endsWith('AUTHORIZATION_FAILED'))
+      return new HubError('HUB_ERR_FORBIDDEN', `${at} refused ${username} (${type}): the department's grants are missing`, { cause: err });
     if (isNetworkError(err) || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection (error|timeout)/i.test(errorMessage(err))) {
-      return new HubError('HUB_ERR_KAFKA_UNAVAILABLE', `cannot reach ${at} as ${username} (${errorMessage(err)}): start the broker or fix kafka.brokers`, { cause: err });
+      return new HubError('HUB_ERR_KAFKA_UNAVAILABLE', `cannot reach ${at} as ${username} (${errorMessage(err)}): start the broker or fix kafka.brokers`, {
+        cause: err,
+      });
     }
     return toHubKafkaError(err, `to start the connector's producer as ${username}`);
   }

@@ -12,17 +12,37 @@ import { declareProvider, post } from './api.ts';
  * history are committed in Postgres (records per second), and single records from produce until
  * landed (p50/p99), beside a bare batched upsert of the same rows measured in the same run.
  */
-export async function benchCleansingEndToEnd(env: BenchEnvironment, { records = 20_000, samples = 100, bareUpsertRate }: { records?: number; samples?: number; bareUpsertRate: (rows: number) => Promise<number> }): Promise<void> {
+export async function benchCleansingEndToEnd(
+  env: BenchEnvironment,
+  { records = 20_000, samples = 100, bareUpsertRate }: { records?: number; samples?: number; bareUpsertRate: (rows: number) => Promise<number> },
+): Promise<void> {
   const suffix = randomBytes(3).toString('hex');
   const authority = await env.app.principals.create({ name: `bench-cl-authority-${suffix}`, role: 'authority' });
-  const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-cl-${suffix}`, displayName: `基准测试公安 ${suffix}` })) as { credentials: PrincipalCredentials };
-  await declareProvider(env, { authorityToken: authority.token, deptToken: dept.token, body: { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date'] } });
+  const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-cl-${suffix}`, displayName: `基准测试公安 ${suffix}` })) as {
+    credentials: PrincipalCredentials;
+  };
+  await declareProvider(env, {
+    authorityToken: authority.token,
+    deptToken: dept.token,
+    body: { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date'] },
+  });
 
   const send = (batch: Record<string, unknown>[]) => post(env, '/datasets/base.natural_person/records', dept.token, { records: batch });
   const history = `${quoteIdent(`${env.config.cleansing.schemaPrefix}base`)}.natural_person_history`;
-  const landed = async () => Number((await env.app.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${history}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n ?? 0);
+  const landed = async () =>
+    Number((await env.app.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${history}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n ?? 0);
   const worker = createCleansingWorker(
-    { config: env.config, pool: env.app.db, redis: env.app.redis, kafka: env.app.kafka.client, admin: env.app.kafka.admin, producer: env.app.kafka.producer, registry: env.app.registry, metrics: env.app.metrics, log: env.log },
+    {
+      config: env.config,
+      pool: env.app.db,
+      redis: env.app.redis,
+      kafka: env.app.kafka.client,
+      admin: env.app.kafka.admin,
+      producer: env.app.kafka.producer,
+      registry: env.app.registry,
+      metrics: env.app.metrics,
+      log: env.log,
+    },
     { groupId: `bench-cleansing-${suffix}` },
   );
   await worker.start();
@@ -33,7 +53,11 @@ export async function benchCleansingEndToEnd(env: BenchEnvironment, { records = 
 
   const started = performance.now();
   for (let i = warmup; i < warmup + records; i += 2000) {
-    await Promise.all(Array.from({ length: 4 }, (_, j) => i + j * 500).filter((s) => s < warmup + records).map((s) => send(Array.from({ length: Math.min(500, warmup + records - s) }, (_, k) => person(s + k)))));
+    await Promise.all(
+      Array.from({ length: 4 }, (_, j) => i + j * 500)
+        .filter((s) => s < warmup + records)
+        .map((s) => send(Array.from({ length: Math.min(500, warmup + records - s) }, (_, k) => person(s + k)))),
+    );
   }
   while ((await landed()) < warmup + records) await new Promise((r) => setTimeout(r, 20));
   const rate = records / ((performance.now() - started) / 1000);

@@ -32,7 +32,16 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
   const log = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
   const dir = await mkdtemp(join(tmpdir(), 'hub-bench-'));
   const superPassword = newPassword();
-  const broker = new LocalBroker({ dir: join(dir, 'kafka'), port: await freePort(), controllerPort: await freePort(), heap: '1g', superUser: 'hub-admin', superPassword, startTimeoutMs: 180_000, log });
+  const broker = new LocalBroker({
+    dir: join(dir, 'kafka'),
+    port: await freePort(),
+    controllerPort: await freePort(),
+    heap: '1g',
+    superUser: 'hub-admin',
+    superPassword,
+    startTimeoutMs: 180_000,
+    log,
+  });
   await broker.start();
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -46,7 +55,14 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
     KAFKA_USERNAME: 'hub-admin',
     KAFKA_PASSWORD: superPassword,
   });
-  const connection: KafkaConnection = { brokers: broker.brokers, username: 'hub-admin', password: superPassword, clientId: 'hub-bench', connectTimeoutMs: 5000, requestTimeoutMs: 30_000 };
+  const connection: KafkaConnection = {
+    brokers: broker.brokers,
+    username: 'hub-admin',
+    password: superPassword,
+    clientId: 'hub-bench',
+    connectTimeoutMs: 5000,
+    requestTimeoutMs: 30_000,
+  };
   const serviceToken = newToken();
   let app: FastifyInstance | null = null;
   try {
@@ -62,7 +78,8 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
       serviceToken,
       log,
       async close() {
-        for (const s of [schema, `${schema}_base`, `${schema}_theme`]) await running.db.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s)} CASCADE`).catch(() => undefined);
+        for (const s of [schema, `${schema}_base`, `${schema}_theme`])
+          await running.db.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s)} CASCADE`).catch(() => undefined);
         await running.close();
         await broker.stop();
         await rm(dir, { recursive: true, force: true });

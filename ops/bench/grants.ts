@@ -34,24 +34,54 @@ export async function benchGrants(env: BenchEnvironment, { runs = 5, people = 20
   const suffix = randomBytes(3).toString('hex');
   const admin = env.app.kafka.admin;
   const authority = await env.app.principals.create({ name: `bench-gr-authority-${suffix}`, role: 'authority' });
-  const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-gr-${suffix}`, displayName: `基准测试授权 ${suffix}` })) as { credentials: PrincipalCredentials };
+  const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-gr-${suffix}`, displayName: `基准测试授权 ${suffix}` })) as {
+    credentials: PrincipalCredentials;
+  };
   // Another bench may already provide the dataset: then this department is enrolled by the authority.
   await declareProvider(env, { authorityToken: authority.token, deptToken: dept.token, body: { dataset: 'base.natural_person' } });
   const worker = createCleansingWorker(
-    { config: env.config, pool: env.app.db, redis: env.app.redis, kafka: env.app.kafka.client, admin, producer: env.app.kafka.producer, registry: env.app.registry, metrics: env.app.metrics, log: env.log },
+    {
+      config: env.config,
+      pool: env.app.db,
+      redis: env.app.redis,
+      kafka: env.app.kafka.client,
+      admin,
+      producer: env.app.kafka.producer,
+      registry: env.app.registry,
+      metrics: env.app.metrics,
+      log: env.log,
+    },
     { groupId: `bench-gr-cleansing-${suffix}` },
   );
   await worker.start();
   const offset = 900_000;
   await post(env, '/datasets/base.natural_person/records', dept.token, { records: Array.from({ length: people }, (_, k) => person(offset + k)) });
   const current = `${quoteIdent(`${env.config.cleansing.schemaPrefix}base`)}.natural_person`;
-  const landed = async () => Number((await env.app.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${current}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n ?? 0);
+  const landed = async () =>
+    Number((await env.app.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${current}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n ?? 0);
   while ((await landed()) < people) await sleep(50);
 
-  const grants = createGrantService({ pool: env.app.db, kafka: env.app.kafka.client, admin, registry: env.app.registry, producer: env.app.kafka.producer, log: env.log, schemaPrefix: env.config.cleansing.schemaPrefix, catalog: env.app.catalog, streamerGroupId: `bench-gr-streamer-${suffix}` });
+  const grants = createGrantService({
+    pool: env.app.db,
+    kafka: env.app.kafka.client,
+    admin,
+    registry: env.app.registry,
+    producer: env.app.kafka.producer,
+    log: env.log,
+    schemaPrefix: env.config.cleansing.schemaPrefix,
+    catalog: env.app.catalog,
+    streamerGroupId: `bench-gr-streamer-${suffix}`,
+  });
   await grants.start();
   const consumer = await env.app.principals.create({ name: `bench-gr-consumer-${suffix}`, role: 'consumer' });
-  const client = (username: string, password: string) => new Kafka({ clientId: 'hub-bench-grants', brokers: [...env.connection.brokers], sasl: { mechanism: 'scram-sha-512', username, password }, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const client = (username: string, password: string) =>
+    new Kafka({
+      clientId: 'hub-bench-grants',
+      brokers: [...env.connection.brokers],
+      sasl: { mechanism: 'scram-sha-512', username, password },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
   const asConsumer = client(consumer.kafka.username, consumer.kafka.password);
   const asHub = client(env.connection.username, env.connection.password);
 
@@ -64,7 +94,13 @@ export async function benchGrants(env: BenchEnvironment, { runs = 5, people = 20
     for (let i = 0; i < runs; i++) {
       const id = `bench-${suffix}-${i}`;
       let t0 = performance.now();
-      await grants.activate({ id, consumer: consumer.name, datasets: [{ dataset: 'base.natural_person', fields: ['id_number', 'name', 'gender', 'birth_date'] }], expiresAt: new Date(Date.now() + 3_600_000), purpose: '基准测试' });
+      await grants.activate({
+        id,
+        consumer: consumer.name,
+        datasets: [{ dataset: 'base.natural_person', fields: ['id_number', 'name', 'gender', 'birth_date'] }],
+        expiresAt: new Date(Date.now() + 3_600_000),
+        purpose: '基准测试',
+      });
       const share = await follow(asConsumer, `share.${id}.base.natural_person`, `share.${id}.bench`);
       await share.first;
       activateMs.push(performance.now() - t0);
@@ -96,6 +132,25 @@ export async function benchGrants(env: BenchEnvironment, { runs = 5, people = 20
     if (baselineTopics.length > 0) await admin.deleteTopics(baselineTopics).catch(() => undefined);
   }
   const p50 = (xs: number[]) => round(percentile(xs, 50));
-  report({ bench: 'grant-activate-to-first-record', unit: 'ms', runs, backfilled: people, p50: p50(activateMs), max: round(Math.max(...activateMs)), baseline: 'createTopics + produce + first fetch', baselineP50: p50(bareMs), ratio: round(percentile(activateMs, 50) / percentile(bareMs, 50)) });
-  report({ bench: 'grant-revoke-to-refusal', unit: 'ms', runs, p50: p50(revokeMs), max: round(Math.max(...revokeMs)), baseline: 'no-op ACL delete round trip', baselineP50: p50(noopAclMs), ratio: round(percentile(revokeMs, 50) / percentile(noopAclMs, 50)) });
+  report({
+    bench: 'grant-activate-to-first-record',
+    unit: 'ms',
+    runs,
+    backfilled: people,
+    p50: p50(activateMs),
+    max: round(Math.max(...activateMs)),
+    baseline: 'createTopics + produce + first fetch',
+    baselineP50: p50(bareMs),
+    ratio: round(percentile(activateMs, 50) / percentile(bareMs, 50)),
+  });
+  report({
+    bench: 'grant-revoke-to-refusal',
+    unit: 'ms',
+    runs,
+    p50: p50(revokeMs),
+    max: round(Math.max(...revokeMs)),
+    baseline: 'no-op ACL delete round trip',
+    baselineP50: p50(noopAclMs),
+    ratio: round(percentile(revokeMs, 50) / percentile(noopAclMs, 50)),
+  });
 }

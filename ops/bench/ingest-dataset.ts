@@ -13,13 +13,21 @@ export interface BenchDataset {
 export async function declareBenchDataset(env: BenchEnvironment, prefix: string): Promise<BenchDataset> {
   const suffix = randomBytes(3).toString('hex');
   const authority = await env.app.principals.create({ name: `${prefix}-authority-${suffix}`, role: 'authority' });
-  const { credentials } = await post<{ credentials: PrincipalCredentials }>(env, '/departments', authority.token, { name: `${prefix}-${suffix}`, displayName: `基准测试部门 ${suffix}` });
+  const { credentials } = await post<{ credentials: PrincipalCredentials }>(env, '/departments', authority.token, {
+    name: `${prefix}-${suffix}`,
+    displayName: `基准测试部门 ${suffix}`,
+  });
   // Each bench has its own department: the first declares the contract, the others are enrolled.
-  const entry = await declareProvider<CatalogEntry>(env, { authorityToken: authority.token, deptToken: credentials.token, body: { dataset: 'theme.tax_credit_rating', updateCycle: 'yearly' } });
+  const entry = await declareProvider<CatalogEntry>(env, {
+    authorityToken: authority.token,
+    deptToken: credentials.token,
+    body: { dataset: 'theme.tax_credit_rating', updateCycle: 'yearly' },
+  });
   return { department: credentials, entry };
 }
 
-export const ratingColumns = 'taxpayer_id,taxpayer_name,rating_year,credit_level,score,downgrade_reason,evaluation_authority,authority_region_code,published_date,updated_at';
+export const ratingColumns =
+  'taxpayer_id,taxpayer_name,rating_year,credit_level,score,downgrade_reason,evaluation_authority,authority_region_code,published_date,updated_at';
 
 const levels = ['A', 'B', 'M', 'C', 'D'] as const;
 

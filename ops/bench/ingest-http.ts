@@ -14,7 +14,11 @@ export async function benchHttpIngest(env: BenchEnvironment, { batches = 40, bat
   const records = Array.from({ length: batches * batchSize }, (_, i) => ratingRecord(i));
   const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ records: records.slice(b * batchSize, (b + 1) * batchSize) }));
   const post = async (body: string) => {
-    const res = await fetch(`${env.url}/api/v1/datasets/${entry.dataset}/records`, { method: 'POST', headers: { authorization: `Bearer ${department.token}`, 'content-type': 'application/json' }, body });
+    const res = await fetch(`${env.url}/api/v1/datasets/${entry.dataset}/records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${department.token}`, 'content-type': 'application/json' },
+      body,
+    });
     if (res.status !== 200) throw new Error(`HTTP ingest answered ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   };

@@ -37,7 +37,10 @@ export async function bareUpsertRate({ pool, rows, batch }: { pool: Pool; rows: 
   const table = `"${prefix}bare".natural_person`;
   const perRow = columns.length + 1;
   const statementFor = (size: number) => {
-    const tuples = Array.from({ length: size }, (_, r) => `($${r * perRow + 1}, ${columns.map(([, type], c) => placeholder(type, r * perRow + c + 2)).join(', ')})`);
+    const tuples = Array.from(
+      { length: size },
+      (_, r) => `($${r * perRow + 1}, ${columns.map(([, type], c) => placeholder(type, r * perRow + c + 2)).join(', ')})`,
+    );
     return `INSERT INTO ${table} (_key, ${columns.map(([name]) => name).join(', ')}) VALUES ${tuples.join(', ')}
       ON CONFLICT (_key) DO UPDATE SET ${columns.map(([name]) => `${name} = excluded.${name}`).join(', ')}`;
   };

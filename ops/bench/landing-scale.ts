@@ -64,7 +64,14 @@ async function fill(pool: Pool, table: LandingTable, rows: number, history: bool
     `INSERT INTO ${current} (_key, ${columns}, _lineage, _provisional, _version, _updated_at)
        SELECT k.key, ${values}, $3::jsonb, '{}', 1, now() FROM ${fillRows}`,
     rows,
-    [JSON.stringify(packLineage(personLineage(personValues(0), 0), table.columns.map((c) => c.field)))],
+    [
+      JSON.stringify(
+        packLineage(
+          personLineage(personValues(0), 0),
+          table.columns.map((c) => c.field),
+        ),
+      ),
+    ],
   );
   if (history) {
     await fillSlices(
@@ -94,7 +101,11 @@ async function land(pool: Pool, table: LandingTable, numbers: readonly number[],
     });
     await withTransaction(pool, async (client) => {
       await upsertCurrent(client, table, rows);
-      await appendHistory(client, table, rows.map((r, j) => personHistory(r.key, r.values, slice[j] as number)));
+      await appendHistory(
+        client,
+        table,
+        rows.map((r, j) => personHistory(r.key, r.values, slice[j] as number)),
+      );
     });
   }
   return (performance.now() - started) / 1000;
@@ -102,7 +113,11 @@ async function land(pool: Pool, table: LandingTable, numbers: readonly number[],
 
 /** Table, TOAST and indexes, in MiB. */
 async function sizeMb(pool: Pool, schema: string, table: string): Promise<number> {
-  const { rows } = await pool.query<{ bytes: string }>('SELECT pg_total_relation_size(format($1, $2::text, $3::text)::regclass)::text AS bytes', ['%I.%I', schema, table]);
+  const { rows } = await pool.query<{ bytes: string }>('SELECT pg_total_relation_size(format($1, $2::text, $3::text)::regclass)::text AS bytes', [
+    '%I.%I',
+    schema,
+    table,
+  ]);
   return round(Number(rows[0]?.bytes ?? 0) / 1024 / 1024, 1);
 }
 
@@ -148,7 +163,9 @@ export async function benchLandingScale({
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     // The fill leaves gigabytes of dirty pages; flushing them now keeps that cost out of the measurement.
     const checkpointStarted = performance.now();
-    await pool.query('CHECKPOINT').catch((err: unknown) => log.warn({ err: String(err) }, 'bench: CHECKPOINT refused; the full-table rate includes flushing the fill'));
+    await pool
+      .query('CHECKPOINT')
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'bench: CHECKPOINT refused; the full-table rate includes flushing the fill'));
     const checkpointSeconds = (performance.now() - checkpointStarted) / 1000;
 
     await land(pool, empty, warmUp, batch);
@@ -171,7 +188,8 @@ export async function benchLandingScale({
       prefilled_history_rows: history ? prefilled : 0,
       n: rows,
       batch,
-      baseline: 'the same landing (upsertCurrent + appendHistory per transaction, new keys, one connection) into an initially empty table, in alternating rounds',
+      baseline:
+        'the same landing (upsertCurrent + appendHistory per transaction, new keys, one connection) into an initially empty table, in alternating rounds',
       baseline_rows_per_sec: round(emptyRate),
       ratio: round(fullRate / emptyRate, 3),
       fill_seconds: round(fillSeconds, 1),

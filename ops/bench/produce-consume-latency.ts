@@ -27,7 +27,10 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   }
 }
 
-async function measure(env: BenchEnvironment, { topic, count, encode, decode }: { topic: string; count: number; encode: (seq: number) => Promise<Buffer>; decode: (value: Buffer) => Promise<unknown> }): Promise<{ latenciesMs: number[]; bytes: number }> {
+async function measure(
+  env: BenchEnvironment,
+  { topic, count, encode, decode }: { topic: string; count: number; encode: (seq: number) => Promise<Buffer>; decode: (value: Buffer) => Promise<unknown> },
+): Promise<{ latenciesMs: number[]; bytes: number }> {
   const kafka = createKafkaClient(env.connection, env.log);
   await env.app.kafka.admin.ensureTopics([{ name: topic, partitions: 1 }]);
   const producer = await createProducer({ kafka });

@@ -23,19 +23,40 @@ async function measure(total: number, concurrency: number, op: (i: number) => Pr
  * POST /api/v1/verify over HTTP (auth, Redis limits script, catalog schema, one indexed read of the
  * landed table) beside GET /health/live, the cheapest fastify route, in the same run.
  */
-export async function benchVerification(env: BenchEnvironment, { records = 300, requests = 5000, concurrency = 16 }: { records?: number; requests?: number; concurrency?: number } = {}): Promise<void> {
+export async function benchVerification(
+  env: BenchEnvironment,
+  { records = 300, requests = 5000, concurrency = 16 }: { records?: number; requests?: number; concurrency?: number } = {},
+): Promise<void> {
   const suffix = randomBytes(3).toString('hex');
   const authority = await env.app.principals.create({ name: `bench-vf-authority-${suffix}`, role: 'authority' });
-  const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-vf-${suffix}`, displayName: `基准测试核验 ${suffix}` })) as { credentials: PrincipalCredentials };
+  const { credentials: dept } = (await post(env, '/departments', authority.token, { name: `bench-vf-${suffix}`, displayName: `基准测试核验 ${suffix}` })) as {
+    credentials: PrincipalCredentials;
+  };
   // Another bench may already provide the dataset: then this department is enrolled by the authority.
   await declareProvider(env, { authorityToken: authority.token, deptToken: dept.token, body: { dataset: 'base.natural_person' } });
 
   const people = Array.from({ length: records }, (_, k) => person(900_000 + k));
   const table = `${quoteIdent(`${env.config.cleansing.schemaPrefix}base`)}.natural_person`;
   const landed = async () =>
-    Number((await env.app.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE _key = ANY($1)`, [people.map((p) => p.id_number)]).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n ?? 0);
+    Number(
+      (
+        await env.app.db
+          .query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE _key = ANY($1)`, [people.map((p) => p.id_number)])
+          .catch(() => ({ rows: [{ n: '0' }] }))
+      ).rows[0]?.n ?? 0,
+    );
   const worker = createCleansingWorker(
-    { config: env.config, pool: env.app.db, redis: env.app.redis, kafka: env.app.kafka.client, admin: env.app.kafka.admin, producer: env.app.kafka.producer, registry: env.app.registry, metrics: env.app.metrics, log: env.log },
+    {
+      config: env.config,
+      pool: env.app.db,
+      redis: env.app.redis,
+      kafka: env.app.kafka.client,
+      admin: env.app.kafka.admin,
+      producer: env.app.kafka.producer,
+      registry: env.app.registry,
+      metrics: env.app.metrics,
+      log: env.log,
+    },
     { groupId: `bench-verification-${suffix}` },
   );
   await worker.start();
@@ -52,12 +73,25 @@ export async function benchVerification(env: BenchEnvironment, { records = 300, 
     claimsPerKeyPerDay: 1_000_000_000,
     mismatchMinCalls: 1_000_000_000,
   });
-  await post(env, '/applications', consumer.token, { purpose: '基准测试核验', use: 'verification', datasets: [{ dataset: 'base.natural_person', fields: ['name', 'gender', 'birth_date'] }], validUntil: new Date(Date.now() + 86_400_000).toISOString() });
+  await post(env, '/applications', consumer.token, {
+    purpose: '基准测试核验',
+    use: 'verification',
+    datasets: [{ dataset: 'base.natural_person', fields: ['name', 'gender', 'birth_date'] }],
+    validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+  });
   const headers = { authorization: `Bearer ${consumer.token}`, 'content-type': 'application/json' };
   const verifyOne = async (i: number) => {
     const p = people[(i * 7919) % records] as Record<string, unknown>;
-    const claims = { name: p.name, gender: i % 2 === 0 ? p.gender : 'UNKNOWN', birth_date: new Date((p.birth_date as number) * 86_400_000).toISOString().slice(0, 10) };
-    const res = await fetch(`${env.url}/api/v1/verify`, { method: 'POST', headers, body: JSON.stringify({ dataset: 'base.natural_person', key: p.id_number, claims }) });
+    const claims = {
+      name: p.name,
+      gender: i % 2 === 0 ? p.gender : 'UNKNOWN',
+      birth_date: new Date((p.birth_date as number) * 86_400_000).toISOString().slice(0, 10),
+    };
+    const res = await fetch(`${env.url}/api/v1/verify`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ dataset: 'base.natural_person', key: p.id_number, claims }),
+    });
     if (res.status !== 200) throw new Error(`verify answered ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   };

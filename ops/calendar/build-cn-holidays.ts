@@ -23,10 +23,12 @@ for (const date of Object.keys(source.holidays)) year(date).holidays.push(date);
 for (const date of Object.keys(source.workdays)) year(date).workdays.push(date);
 
 const sorted: CalendarData = Object.fromEntries(
-  Object.keys(years).sort().map((y) => {
-    const { holidays, workdays } = years[y]!;
-    return [y, { holidays: holidays.sort(), workdays: workdays.sort() }];
-  }),
+  Object.keys(years)
+    .sort()
+    .map((y) => {
+      const { holidays, workdays } = years[y]!;
+      return [y, { holidays: holidays.sort(), workdays: workdays.sort() }];
+    }),
 );
 // The same validation the hub applies when it loads the file.
 parseCalendarData(sorted, 'chinese-days');

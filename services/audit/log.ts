@@ -174,13 +174,17 @@ function normalize(e: AuditEvent): Omit<AuditRecord, 'seq' | 'at' | 'prevHash' |
 
 /** Must run inside a transaction: the lock holds until it ends, so appends form one line. */
 async function insert(client: PoolClient, content: ReturnType<typeof normalize>): Promise<AuditRecord> {
-  const { rows: [tx] } = await client.query<{ isolation: string }>(
+  const {
+    rows: [tx],
+  } = await client.query<{ isolation: string }>(
     `SELECT pg_advisory_xact_lock($1, hashtext(current_schema())), current_setting('transaction_isolation') AS isolation`,
     [appendLock],
   );
   // A snapshot older than the lock could miss the last row and fork the chain.
   if (tx?.isolation !== 'read committed') throw new HubError('HUB_ERR_INTERNAL', `audit appends need a READ COMMITTED transaction, not ${tx?.isolation}`);
-  const { rows: [head] } = await client.query<{ seq: string | null; hash: string | null; at: string }>(
+  const {
+    rows: [head],
+  } = await client.query<{ seq: string | null; hash: string | null; at: string }>(
     `SELECT last.seq::text AS seq, last.hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', ${isoUtc}) AS at
      FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) last ON true`,
   );
@@ -191,8 +195,22 @@ async function insert(client: PoolClient, content: ReturnType<typeof normalize>)
   await client.query(
     `INSERT INTO audit_log (seq, at, actor, actor_role, action, purpose, approver, subject_provider, datasets, fields, detail, method, prev_hash, hash)
      VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-    [record.seq, record.at, record.actor, record.actorRole, record.action, record.purpose, record.approver, record.subjectProvider,
-      record.datasets, record.fields, JSON.stringify(record.detail), record.method, record.prevHash, record.hash],
+    [
+      record.seq,
+      record.at,
+      record.actor,
+      record.actorRole,
+      record.action,
+      record.purpose,
+      record.approver,
+      record.subjectProvider,
+      record.datasets,
+      record.fields,
+      JSON.stringify(record.detail),
+      record.method,
+      record.prevHash,
+      record.hash,
+    ],
   );
   return record;
 }
@@ -225,7 +243,11 @@ function where(filter: AuditFilter): { sql: string; params: unknown[] } {
     clauses.push(sql.replace('?', `$${params.length}`));
   };
   if (filter.actor) add('actor = ?', filter.actor);
-  if (filter.action?.endsWith('.*')) add("action LIKE ? || '%'", filter.action.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`));
+  if (filter.action?.endsWith('.*'))
+    add(
+      "action LIKE ? || '%'",
+      filter.action.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`),
+    );
   else if (filter.action) add('action = ?', filter.action);
   if (filter.provider) add('subject_provider = ?', filter.provider);
   if (filter.from) add('at >= ?::timestamptz', filter.from);
@@ -237,9 +259,18 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
   async function list(filter: AuditFilter): Promise<{ total: number; records: AuditRecord[] }> {
     const { sql, params } = where(filter);
     const n = params.length;
-    const [{ rows: [count] }, { rows }] = await Promise.all([
+    const [
+      {
+        rows: [count],
+      },
+      { rows },
+    ] = await Promise.all([
       pool.query<{ total: string }>(`SELECT count(*) AS total FROM audit_log ${sql}`, params),
-      pool.query<Row>(`SELECT ${columns} FROM audit_log ${sql} ORDER BY audit_log.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, filter.limit ?? 100, filter.offset ?? 0]),
+      pool.query<Row>(`SELECT ${columns} FROM audit_log ${sql} ORDER BY audit_log.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
+        ...params,
+        filter.limit ?? 100,
+        filter.offset ?? 0,
+      ]),
     ]);
     return { total: Number(count?.total ?? 0), records: rows.map(toRecord) };
   }
@@ -266,10 +297,17 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
           for (const row of rows) {
             const r = toRecord(row);
             const expected = prev ? prev.seq + 1 : 1;
-            if (r.seq > expected) problems.push({ seq: r.seq, problem: r.seq - 1 === expected ? `row ${expected} is missing (deleted)` : `rows ${expected}-${r.seq - 1} are missing (deleted)` });
+            if (r.seq > expected)
+              problems.push({
+                seq: r.seq,
+                problem: r.seq - 1 === expected ? `row ${expected} is missing (deleted)` : `rows ${expected}-${r.seq - 1} are missing (deleted)`,
+              });
             else if (r.seq < expected) problems.push({ seq: r.seq, problem: `seq out of order: expected ${expected} (row inserted)` });
             if (r.prevHash !== (prev?.hash ?? genesisHash)) {
-              problems.push({ seq: r.seq, problem: `prev_hash does not match the hash of ${prev ? `row ${prev.seq}` : 'the genesis'}: a row before it was inserted, deleted or rewritten` });
+              problems.push({
+                seq: r.seq,
+                problem: `prev_hash does not match the hash of ${prev ? `row ${prev.seq}` : 'the genesis'}: a row before it was inserted, deleted or rewritten`,
+              });
             }
             if (auditHash(r) !== r.hash) problems.push({ seq: r.seq, problem: 'hash does not match the row content: the row was changed' });
             checked += 1;
@@ -294,7 +332,17 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
       const { sql, params } = where(scoped);
       const [{ total, records }, { rows }] = await Promise.all([
         list(scoped),
-        pool.query<{ actor: string; actor_role: string; action: string; purpose: string | null; method: string; datasets: string[]; count: number; first_at: string; last_at: string }>(
+        pool.query<{
+          actor: string;
+          actor_role: string;
+          action: string;
+          purpose: string | null;
+          method: string;
+          datasets: string[];
+          count: number;
+          first_at: string;
+          last_at: string;
+        }>(
           `SELECT a.actor, a.actor_role, a.action, a.purpose, a.method,
              array_remove(array_agg(DISTINCT d.name), NULL) AS datasets, count(DISTINCT a.seq)::int AS count,
              to_char(min(a.at) AT TIME ZONE 'UTC', ${isoUtc}) AS first_at, to_char(max(a.at) AT TIME ZONE 'UTC', ${isoUtc}) AS last_at
@@ -304,7 +352,17 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
           params,
         ),
       ]);
-      const uses = rows.map((u) => ({ actor: u.actor, actorRole: u.actor_role, action: u.action, purpose: u.purpose, method: u.method, datasets: u.datasets, count: u.count, firstAt: u.first_at, lastAt: u.last_at }));
+      const uses = rows.map((u) => ({
+        actor: u.actor,
+        actorRole: u.actor_role,
+        action: u.action,
+        purpose: u.purpose,
+        method: u.method,
+        datasets: u.datasets,
+        count: u.count,
+        firstAt: u.first_at,
+        lastAt: u.last_at,
+      }));
       return { provider, total, uses, records };
     },
   };

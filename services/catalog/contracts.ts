@@ -69,9 +69,17 @@ export function createContractStore({ pool }: { pool: Pool }): ContractStore {
       return rowCount === 1;
     },
     evolve: (db, dataset, c) =>
-      one(db, 'UPDATE dataset_contracts SET schema_id = $2, schema = $3, version = version + 1, updated_by = $4, updated_at = now() WHERE dataset = $1 RETURNING *', [dataset, c.schemaId, c.schema, c.by]),
+      one(
+        db,
+        'UPDATE dataset_contracts SET schema_id = $2, schema = $3, version = version + 1, updated_by = $4, updated_at = now() WHERE dataset = $1 RETURNING *',
+        [dataset, c.schemaId, c.schema, c.by],
+      ),
     setAuthorities: (db, dataset, authorities, by) =>
-      one(db, 'UPDATE dataset_contracts SET authorities = $2, updated_by = $3, updated_at = now() WHERE dataset = $1 RETURNING *', [dataset, JSON.stringify(authorities), by]),
+      one(db, 'UPDATE dataset_contracts SET authorities = $2, updated_by = $3, updated_at = now() WHERE dataset = $1 RETURNING *', [
+        dataset,
+        JSON.stringify(authorities),
+        by,
+      ]),
   };
 }
 
@@ -101,7 +109,8 @@ export function contractDifferences(contract: DatasetSchema, candidate: DatasetS
     if (added.length > 0) out.push(`adds the rules ${added.join(', ')} to ${f.name} (only the contract's owner or the authority evolves it)`);
   }
   for (const f of candidate.json.fields) if (!ours.has(f.name)) out.push(`adds field ${f.name}`);
-  if (contract.businessKey.join('|') !== candidate.businessKey.join('|')) out.push(`changes the business key from ${contract.businessKey.join('+')} to ${candidate.businessKey.join('+')}`);
+  if (contract.businessKey.join('|') !== candidate.businessKey.join('|'))
+    out.push(`changes the business key from ${contract.businessKey.join('+')} to ${candidate.businessKey.join('+')}`);
   return out;
 }
 

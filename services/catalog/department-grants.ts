@@ -26,7 +26,12 @@ export function departmentGrants(department: string): AclBinding[] {
     { principal, resource: 'transactional-id', name: prefix, pattern: 'prefixed', operation: 'write' },
     { principal, resource: 'transactional-id', name: prefix, pattern: 'prefixed', operation: 'describe' },
     { principal, resource: 'group', name: prefix, pattern: 'prefixed', operation: 'read' },
-    ...(['read', 'write', 'describe'] as const).map((operation) => ({ principal, resource: 'topic' as const, name: connectorOffsetsTopic(department), operation })),
+    ...(['read', 'write', 'describe'] as const).map((operation) => ({
+      principal,
+      resource: 'topic' as const,
+      name: connectorOffsetsTopic(department),
+      operation,
+    })),
     ...(['write', 'describe'] as const).map((operation) => ({ principal, resource: 'topic' as const, name: connectorDeadLetterTopic(department), operation })),
   ];
 }

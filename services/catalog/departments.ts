@@ -29,7 +29,13 @@ interface Row {
   created_by: string;
   created_at: Date;
 }
-const toDepartment = (r: Row): Department => ({ name: r.name, displayName: r.display_name, code: r.code, createdBy: r.created_by, createdAt: r.created_at.toISOString() });
+const toDepartment = (r: Row): Department => ({
+  name: r.name,
+  displayName: r.display_name,
+  code: r.code,
+  createdBy: r.created_by,
+  createdAt: r.created_at.toISOString(),
+});
 
 export function createDepartmentStore({ pool }: { pool: Pool }): DepartmentStore {
   return {
@@ -42,7 +48,12 @@ export function createDepartmentStore({ pool }: { pool: Pool }): DepartmentStore
       return rows.map(toDepartment);
     },
     async insert({ name, displayName, code, createdBy }) {
-      const { rows } = await pool.query<Row>('INSERT INTO departments (name, display_name, code, created_by) VALUES ($1, $2, $3, $4) RETURNING *', [name, displayName, code, createdBy]);
+      const { rows } = await pool.query<Row>('INSERT INTO departments (name, display_name, code, created_by) VALUES ($1, $2, $3, $4) RETURNING *', [
+        name,
+        displayName,
+        code,
+        createdBy,
+      ]);
       return toDepartment(rows[0] as Row);
     },
     async remove(name) {
@@ -56,16 +67,32 @@ export interface DepartmentService {
    * Onboards a provider department: its principal (API token, Kafka SCRAM user), its connector
    * topics, and exactly the Kafka rights of departmentGrants; raw topics come with catalog entries.
    */
-  onboard(input: { name: string; displayName: string; code?: string | null }, by: Principal): Promise<{ department: Department; credentials: PrincipalCredentials }>;
+  onboard(
+    input: { name: string; displayName: string; code?: string | null },
+    by: Principal,
+  ): Promise<{ department: Department; credentials: PrincipalCredentials }>;
 }
 
-export function createDepartmentService({ store, principals, principalStore, admin }: { store: DepartmentStore; principals: PrincipalService; principalStore: PrincipalStore; admin: HubAdmin }): DepartmentService {
+export function createDepartmentService({
+  store,
+  principals,
+  principalStore,
+  admin,
+}: {
+  store: DepartmentStore;
+  principals: PrincipalService;
+  principalStore: PrincipalStore;
+  admin: HubAdmin;
+}): DepartmentService {
   return {
     async onboard({ name, displayName, code = null }, by) {
       if (!departmentNamePattern.test(name)) {
-        throw new HubError('HUB_ERR_VALIDATION', `department name "${name}" must be 2-40 characters: lower-case letters, digits or "-", starting with a letter (it becomes part of topic names)`);
+        throw new HubError(
+          'HUB_ERR_VALIDATION',
+          `department name "${name}" must be 2-40 characters: lower-case letters, digits or "-", starting with a letter (it becomes part of topic names)`,
+        );
       }
-      if (!displayName.trim()) throw new HubError('HUB_ERR_VALIDATION', 'displayName (the department\'s official name) is required');
+      if (!displayName.trim()) throw new HubError('HUB_ERR_VALIDATION', "displayName (the department's official name) is required");
       const credentials = await principals.create({ name, role: 'department' });
       try {
         const department = await store.insert({ name, displayName, code, createdBy: by.name });

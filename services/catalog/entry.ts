@@ -129,7 +129,9 @@ export function checkCatalogRules(elements: CatalogElements, schema: DatasetSche
     throw unprocessable('a not-shared entry must cite its legal basis (legalBasis): Hefei art. 14, Wuxi art. 19');
   }
   if (schema.layer === 'base' && elements.shareType !== 'unconditional') {
-    throw unprocessable(`${schema.dataset} is a base database: its basic items are shared unconditionally (Hefei art. 14, Quanzhou 5(2), Zhongshan art. 20), not "${elements.shareType}"`);
+    throw unprocessable(
+      `${schema.dataset} is a base database: its basic items are shared unconditionally (Hefei art. 14, Quanzhou 5(2), Zhongshan art. 20), not "${elements.shareType}"`,
+    );
   }
   if (elements.shareType === 'conditional' && !elements.shareConditions?.trim()) {
     throw unprocessable('a conditional entry must state its share conditions (shareConditions)');

@@ -56,8 +56,24 @@ export interface EnrolDecision {
 }
 
 const elementKeys = [
-  'name', 'resourceCode', 'classificationCode', 'providerCode', 'summary', 'format', 'shareType', 'shareConditions', 'shareMethod',
-  'legalBasis', 'openType', 'updateCycle', 'publishedOn', 'relatedResources', 'usageRequirements', 'sample', 'grade', 'authoritativeFields',
+  'name',
+  'resourceCode',
+  'classificationCode',
+  'providerCode',
+  'summary',
+  'format',
+  'shareType',
+  'shareConditions',
+  'shareMethod',
+  'legalBasis',
+  'openType',
+  'updateCycle',
+  'publishedOn',
+  'relatedResources',
+  'usageRequirements',
+  'sample',
+  'grade',
+  'authoritativeFields',
 ] as const satisfies readonly (keyof CatalogElements)[];
 
 function pickElements(input: Partial<CatalogElements>): Partial<CatalogElements> {
@@ -98,7 +114,11 @@ export function createCatalogService(deps: {
     if (!elements.sample) return;
     const result = createRecordCoercer(schema.json).coerce(elements.sample);
     if (!result.ok) {
-      throw new HubError('HUB_ERR_UNPROCESSABLE', `the data sample does not match the schema: ${result.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`, { details: result.errors });
+      throw new HubError(
+        'HUB_ERR_UNPROCESSABLE',
+        `the data sample does not match the schema: ${result.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`,
+        { details: result.errors },
+      );
     }
   }
 
@@ -124,11 +144,19 @@ export function createCatalogService(deps: {
     const { entries } = await store.search({ dataset, limit: 500, offset: 0 });
     const providers = new Set([...entries.map((e) => e.provider), ...(enrolling ? [enrolling] : [])]);
     const strangers = [...new Set(Object.values(authorities))].filter((p) => !providers.has(p));
-    if (strangers.length > 0) throw unprocessable(`${strangers.join(', ')} does not provide ${dataset}: only an enrolled provider can be a field's authoritative source`);
+    if (strangers.length > 0)
+      throw unprocessable(`${strangers.join(', ')} does not provide ${dataset}: only an enrolled provider can be a field's authoritative source`);
   }
 
   function change(kind: 'created' | 'updated', by: Principal, reason: string) {
-    return { kind, by: by.name, reason, jurisdiction: profile.id, deadline: deadline(profile.catalogChange, new Date()), deadlineBasis: profile.catalogChange.basis };
+    return {
+      kind,
+      by: by.name,
+      reason,
+      jurisdiction: profile.id,
+      deadline: deadline(profile.catalogChange, new Date()),
+      deadlineBasis: profile.catalogChange.basis,
+    };
   }
 
   async function notify(entry: CatalogEntry): Promise<void> {
@@ -163,7 +191,9 @@ export function createCatalogService(deps: {
       if (own) {
         const differences = contractDifferences(current, own);
         if (differences.length > 0) {
-          throw unprocessable(`${dataset} has a contract (owner ${existing.owner}, version ${existing.version}); a provider declares against it exactly, but this schema ${differences.join('; ')}. Omit "schema" to use the contract`);
+          throw unprocessable(
+            `${dataset} has a contract (owner ${existing.owner}, version ${existing.version}); a provider declares against it exactly, but this schema ${differences.join('; ')}. Omit "schema" to use the contract`,
+          );
         }
       }
       return current;
@@ -173,7 +203,8 @@ export function createCatalogService(deps: {
       return file;
     }
     const problems = gradeFloorProblems(file, own);
-    if (problems.length > 0) throw unprocessable(`${dataset} is defined in the hub's schemas/; a declared schema may not grade it lower: it ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw unprocessable(`${dataset} is defined in the hub's schemas/; a declared schema may not grade it lower: it ${problems.join('; ')}`);
     return own;
   }
 
@@ -193,7 +224,10 @@ export function createCatalogService(deps: {
       if (!department) throw new HubError('HUB_ERR_UNPROCESSABLE', `provider "${provider}" is not an onboarded department`);
       const id = entryId(provider, dataset);
       if (input.resourceCode !== undefined && input.resourceCode !== id) {
-        throw new HubError('HUB_ERR_VALIDATION', `the resource code of ${provider}'s ${dataset} is "${id}": resource codes are <provider>.<dataset>, one per provider and dataset`);
+        throw new HubError(
+          'HUB_ERR_VALIDATION',
+          `the resource code of ${provider}'s ${dataset} is "${id}": resource codes are <provider>.<dataset>, one per provider and dataset`,
+        );
       }
       const existing = await contracts.get(dataset);
       const schema = declaredSchema(dataset, input, existing);
@@ -226,7 +260,10 @@ export function createCatalogService(deps: {
       checkSample(elements, schema);
       const claimed = existing ? requested.filter((f) => existing.authorities[f] !== undefined && existing.authorities[f] !== provider) : [];
       if (status === 'active' && claimed.length > 0) {
-        throw new HubError('HUB_ERR_CONFLICT', `${claimed.map((f) => `${f} (${existing!.authorities[f]})`).join(', ')} already have an authoritative source: the authority must change that first (一数一源)`);
+        throw new HubError(
+          'HUB_ERR_CONFLICT',
+          `${claimed.map((f) => `${f} (${existing!.authorities[f]})`).join(', ')} already have an authoritative source: the authority must change that first (一数一源)`,
+        );
       }
       if ((await store.byId(id)) || (await store.byProviderDataset(provider, dataset))) {
         throw new HubError('HUB_ERR_CONFLICT', `${provider} has already declared ${dataset} (entry ${id}): change it with PUT instead`);
@@ -249,7 +286,23 @@ export function createCatalogService(deps: {
             await contracts.setAuthorities(client, dataset, { ...now.authorities, ...own }, by.name);
           }
           const enrolment = status === 'pending' ? { requestedAuthoritativeFields: requested, decidedBy: null, decidedAt: null, reason: null } : null;
-          const saved = await store.save({ id, dataset, provider, topic, subject, schemaId, elements, fields: fieldsOf(schema), status, enrolment, change: change('created', by, input.reason ?? 'declared') }, null, client);
+          const saved = await store.save(
+            {
+              id,
+              dataset,
+              provider,
+              topic,
+              subject,
+              schemaId,
+              elements,
+              fields: fieldsOf(schema),
+              status,
+              enrolment,
+              change: change('created', by, input.reason ?? 'declared'),
+            },
+            null,
+            client,
+          );
           // Rights only for a declaration that is about to commit; a pending provider gets none.
           if (status === 'active') {
             await admin.grant(grants);
@@ -275,7 +328,8 @@ export function createCatalogService(deps: {
       if (patch.version !== undefined && patch.version !== current.version) {
         throw new HubError('HUB_ERR_CONFLICT', `entry ${id} is at version ${current.version}, not ${patch.version}: reload it and apply the change again`);
       }
-      if (patch.resourceCode !== undefined && patch.resourceCode !== current.resourceCode) throw new HubError('HUB_ERR_VALIDATION', `the resource code of entry ${id} is "${current.resourceCode}" and does not change`);
+      if (patch.resourceCode !== undefined && patch.resourceCode !== current.resourceCode)
+        throw new HubError('HUB_ERR_VALIDATION', `the resource code of entry ${id} is "${current.resourceCode}" and does not change`);
       const c = await contract(current.dataset);
       const before = parsed(current.dataset, c.schema);
       let schema = before;
@@ -283,17 +337,35 @@ export function createCatalogService(deps: {
         if (by.role !== 'authority' && !(by.name === c.owner && current.provider === c.owner)) {
           throw forbidden(`the contract of ${current.dataset} belongs to ${c.owner}: only its owner or the data authority evolves it`);
         }
-        if (current.status !== 'active') throw new HubError('HUB_ERR_CONFLICT', `entry ${id} is ${current.status}: a contract evolves through an active provider`);
+        if (current.status !== 'active')
+          throw new HubError('HUB_ERR_CONFLICT', `entry ${id} is ${current.status}: a contract evolves through an active provider`);
         schema = parseEntrySchema(current.dataset, patch.schema);
         const problems = evolutionProblems(before, schema, schemas.get(current.dataset));
-        if (problems.length > 0) throw unprocessable(`an evolution of the ${current.dataset} contract may add fields and raise grades, never drop fields or lower grades; this schema ${problems.join('; ')}`);
+        if (problems.length > 0)
+          throw unprocessable(
+            `an evolution of the ${current.dataset} contract may add fields and raise grades, never drop fields or lower grades; this schema ${problems.join('; ')}`,
+          );
       }
       const requested = patch.authoritativeFields;
       const authoritiesChange = requested !== undefined && [...requested].sort().join(',') !== [...current.authoritativeFields].sort().join(',');
       if (authoritiesChange && by.role !== 'authority') {
-        throw forbidden('only the data authority names the authoritative source of a field (一数一源): ask it to change the contract\'s authorities');
+        throw forbidden("only the data authority names the authoritative source of a field (一数一源): ask it to change the contract's authorities");
       }
-      const { fields: _f, id: _i, dataset: _d, provider: _p, topic: _t, subject: _s, schemaId: _sid, version: _v, createdAt: _c, updatedAt: _u, status: _st, enrolment: _e, ...currentElements } = current;
+      const {
+        fields: _f,
+        id: _i,
+        dataset: _d,
+        provider: _p,
+        topic: _t,
+        subject: _s,
+        schemaId: _sid,
+        version: _v,
+        createdAt: _c,
+        updatedAt: _u,
+        status: _st,
+        enrolment: _e,
+        ...currentElements
+      } = current;
       const elements: CatalogElements = { ...currentElements, ...pickElements(patch), resourceCode: current.resourceCode };
       checkCatalogRules(elements, schema);
       checkSample(elements, schema);
@@ -301,7 +373,11 @@ export function createCatalogService(deps: {
       if (authoritiesChange) {
         nextAuthorities = Object.fromEntries(Object.entries(c.authorities).filter(([, p]) => p !== current.provider));
         const taken = requested!.filter((f) => nextAuthorities![f] !== undefined);
-        if (taken.length > 0) throw new HubError('HUB_ERR_CONFLICT', `${taken.map((f) => `${f} (${nextAuthorities![f]})`).join(', ')} already have an authoritative source: change it with PUT /api/v1/contracts/${current.dataset}/authorities (一数一源)`);
+        if (taken.length > 0)
+          throw new HubError(
+            'HUB_ERR_CONFLICT',
+            `${taken.map((f) => `${f} (${nextAuthorities![f]})`).join(', ')} already have an authoritative source: change it with PUT /api/v1/contracts/${current.dataset}/authorities (一数一源)`,
+          );
         for (const f of requested!) nextAuthorities[f] = current.provider;
       }
       let schemaId = current.schemaId;
@@ -316,7 +392,17 @@ export function createCatalogService(deps: {
           if (patch.schema !== undefined) await contracts.evolve(client, current.dataset, { schemaId, schema: schema.text, by: by.name });
           if (nextAuthorities) await contracts.setAuthorities(client, current.dataset, nextAuthorities, by.name);
           return store.save(
-            { id, dataset: current.dataset, provider: current.provider, topic: current.topic, subject: current.subject, schemaId, elements, fields: fieldsOf(schema), change: change('updated', by, patch.reason) },
+            {
+              id,
+              dataset: current.dataset,
+              provider: current.provider,
+              topic: current.topic,
+              subject: current.subject,
+              schemaId,
+              elements,
+              fields: fieldsOf(schema),
+              change: change('updated', by, patch.reason),
+            },
             current.version,
             client,
           );
@@ -325,7 +411,8 @@ export function createCatalogService(deps: {
         await notify(entry);
         return entry;
       } catch (err) {
-        if ((err as { code?: string }).code === 'HUB_VERSION_CONFLICT') throw new HubError('HUB_ERR_CONFLICT', `entry ${id} changed meanwhile: reload it and apply the change again`);
+        if ((err as { code?: string }).code === 'HUB_VERSION_CONFLICT')
+          throw new HubError('HUB_ERR_CONFLICT', `entry ${id} changed meanwhile: reload it and apply the change again`);
         throw err;
       }
     },
@@ -335,7 +422,12 @@ export function createCatalogService(deps: {
       const entry = await store.byId(id);
       if (!entry) throw notFound(id);
       if (entry.status !== 'pending') throw new HubError('HUB_ERR_CONFLICT', `entry ${id} is ${entry.status}, not waiting for enrolment`);
-      const decided = { requestedAuthoritativeFields: entry.enrolment?.requestedAuthoritativeFields ?? [], decidedBy: by.name, decidedAt: new Date().toISOString(), reason: reason ?? null };
+      const decided = {
+        requestedAuthoritativeFields: entry.enrolment?.requestedAuthoritativeFields ?? [],
+        decidedBy: by.name,
+        decidedAt: new Date().toISOString(),
+        reason: reason ?? null,
+      };
       if (!approve) {
         if (!reason?.trim()) throw new HubError('HUB_ERR_VALIDATION', 'a refused enrolment states its reason');
         const refused = await store.setEnrolment(id, 'refused', decided);
@@ -392,7 +484,8 @@ export function createCatalogService(deps: {
     async targetOf(provider, dataset) {
       const entry = await store.byProviderDataset(provider, dataset);
       if (!entry) throw new HubError('HUB_ERR_NOT_FOUND', `${provider} has not declared ${dataset} in the catalog: declare it with POST /api/v1/catalog first`);
-      if (entry.status === 'pending') throw forbidden(`${provider}'s enrolment as a provider of ${dataset} waits for the data authority: its records are not accepted until then`);
+      if (entry.status === 'pending')
+        throw forbidden(`${provider}'s enrolment as a provider of ${dataset} waits for the data authority: its records are not accepted until then`);
       if (entry.status === 'refused') throw forbidden(`the data authority refused ${provider} as a provider of ${dataset}`);
       return entry;
     },

@@ -100,13 +100,32 @@ export function createCatalogStore({ pool }: { pool: Pool }): CatalogStore {
     byProviderDataset: (provider, dataset) => one(`${select} WHERE e.provider = $1 AND e.dataset = $2`, [provider, dataset]),
     async setEnrolment(id, status, enrolment, client) {
       const db = client ?? pool;
-      const { rowCount } = await db.query(`UPDATE catalog_entries SET status = $2, enrolment = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`, [id, status, JSON.stringify(enrolment)]);
+      const { rowCount } = await db.query(`UPDATE catalog_entries SET status = $2, enrolment = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`, [
+        id,
+        status,
+        JSON.stringify(enrolment),
+      ]);
       return rowCount === 1 ? one(`${select} WHERE e.id = $1`, [id], db) : null;
     },
     save: (e, expectedVersion, outer) => {
       const run = async (client: PoolClient) => {
         const payload = JSON.stringify({ elements: e.elements, fields: e.fields });
-        const values = [e.id, e.dataset, e.provider, e.topic, e.subject, e.schemaId, e.elements.name, e.elements.summary, e.elements.classificationCode, e.elements.shareType, e.elements.openType, e.elements.updateCycle, e.elements.grade, payload];
+        const values = [
+          e.id,
+          e.dataset,
+          e.provider,
+          e.topic,
+          e.subject,
+          e.schemaId,
+          e.elements.name,
+          e.elements.summary,
+          e.elements.classificationCode,
+          e.elements.shareType,
+          e.elements.openType,
+          e.elements.updateCycle,
+          e.elements.grade,
+          payload,
+        ];
         const saved =
           expectedVersion === null
             ? await one(
@@ -126,7 +145,18 @@ export function createCatalogStore({ pool }: { pool: Pool }): CatalogStore {
         await client.query(
           `INSERT INTO catalog_entry_versions (entry_id, version, entry, schema_id, change_kind, changed_by, reason, jurisdiction, deadline, deadline_basis)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [e.id, saved.version, payload, e.schemaId, e.change.kind, e.change.by, e.change.reason, e.change.jurisdiction, e.change.deadline, e.change.deadlineBasis],
+          [
+            e.id,
+            saved.version,
+            payload,
+            e.schemaId,
+            e.change.kind,
+            e.change.by,
+            e.change.reason,
+            e.change.jurisdiction,
+            e.change.deadline,
+            e.change.deadlineBasis,
+          ],
         );
         return (await one(`${select} WHERE e.id = $1`, [e.id], client)) ?? saved;
       };
@@ -151,7 +181,18 @@ export function createCatalogStore({ pool }: { pool: Pool }): CatalogStore {
       return { total: Number(total.rows[0]?.n ?? 0), entries: rows.map(toEntry) };
     },
     async versions(id) {
-      const { rows } = await pool.query<{ version: number; change_kind: 'created' | 'updated'; changed_by: string; changed_at: Date; reason: string; jurisdiction: string; deadline: string; deadline_basis: string; schema_id: number; entry: { elements: CatalogElements; fields: CatalogField[] } }>(
+      const { rows } = await pool.query<{
+        version: number;
+        change_kind: 'created' | 'updated';
+        changed_by: string;
+        changed_at: Date;
+        reason: string;
+        jurisdiction: string;
+        deadline: string;
+        deadline_basis: string;
+        schema_id: number;
+        entry: { elements: CatalogElements; fields: CatalogField[] };
+      }>(
         `SELECT version, change_kind, changed_by, changed_at, reason, jurisdiction, to_char(deadline, 'YYYY-MM-DD') AS deadline, deadline_basis, schema_id, entry
          FROM catalog_entry_versions WHERE entry_id = $1 ORDER BY version`,
         [id],

@@ -45,14 +45,35 @@ export const qualityAlertSchema = JSON.stringify({
       name: 'values',
       type: {
         type: 'array',
-        items: { type: 'record', name: 'AlertValue', fields: [{ name: 'provider', type: 'string' }, { name: 'field', type: 'string' }, { name: 'value_json', type: 'string' }, { name: 'authoritative', type: 'boolean' }] },
+        items: {
+          type: 'record',
+          name: 'AlertValue',
+          fields: [
+            { name: 'provider', type: 'string' },
+            { name: 'field', type: 'string' },
+            { name: 'value_json', type: 'string' },
+            { name: 'authoritative', type: 'boolean' },
+          ],
+        },
       },
     },
     { name: 'rule', type: ['null', 'string'], default: null },
     { name: 'message', type: 'string' },
     {
       name: 'sources',
-      type: { type: 'array', items: { type: 'record', name: 'AlertSource', fields: [{ name: 'provider', type: 'string' }, { name: 'topic', type: 'string' }, { name: 'partition', type: 'int' }, { name: 'offset', type: 'string' }] } },
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'AlertSource',
+          fields: [
+            { name: 'provider', type: 'string' },
+            { name: 'topic', type: 'string' },
+            { name: 'partition', type: 'int' },
+            { name: 'offset', type: 'string' },
+          ],
+        },
+      },
     },
     { name: 'detected_at', type: { type: 'long', logicalType: 'timestamp-millis' } },
   ],
@@ -135,7 +156,10 @@ export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
         const n = params.length - 11;
         return `(${Array.from({ length: 11 }, (_, i) => `$${n + i + 1}`).join(', ')})`;
       });
-      await client.query(`INSERT INTO quality_alerts (id, kind, severity, dataset, key, fields, field_values, rule, message, sources, detected_at) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`, params);
+      await client.query(
+        `INSERT INTO quality_alerts (id, kind, severity, dataset, key, fields, field_values, rule, message, sources, detected_at) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+        params,
+      );
     },
     async list({ dataset, kind, status, key, provider, department, limit, offset }) {
       const { rows } = await pool.query<Row>(
@@ -150,7 +174,10 @@ export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
       return rows.map(toAlert);
     },
     async review(id, by, status, note) {
-      const { rows } = await pool.query<Row>('UPDATE quality_alerts SET status = $3, reviewed_by = $2, reviewed_at = now(), note = $4 WHERE id = $1 RETURNING *', [id, by, status, note]);
+      const { rows } = await pool.query<Row>(
+        'UPDATE quality_alerts SET status = $3, reviewed_by = $2, reviewed_at = now(), note = $4 WHERE id = $1 RETURNING *',
+        [id, by, status, note],
+      );
       return rows[0] ? toAlert(rows[0]) : null;
     },
   };

@@ -48,11 +48,44 @@ export function cleanSchemaOf(dataset: DatasetSchema): string {
   });
 }
 
-export function toCleanValue(row: { values: Record<string, unknown>; lineage: Record<string, { provider: string; topic: string; partition: number; offset: string; recordId: string | null; eventTime: string | null; authoritative: boolean; provisional: boolean }>; provisional: string[] }, fields: readonly string[], version: number, updatedAt: number): Record<string, unknown> {
+export function toCleanValue(
+  row: {
+    values: Record<string, unknown>;
+    lineage: Record<
+      string,
+      {
+        provider: string;
+        topic: string;
+        partition: number;
+        offset: string;
+        recordId: string | null;
+        eventTime: string | null;
+        authoritative: boolean;
+        provisional: boolean;
+      }
+    >;
+    provisional: string[];
+  },
+  fields: readonly string[],
+  version: number,
+  updatedAt: number,
+): Record<string, unknown> {
   const value: Record<string, unknown> = {};
   for (const f of fields) value[f] = row.values[f] ?? null;
   value._lineage = Object.fromEntries(
-    Object.entries(row.lineage).map(([f, l]) => [f, { provider: l.provider, topic: l.topic, partition: l.partition, offset: l.offset, record_id: l.recordId, event_time: l.eventTime, authoritative: l.authoritative, provisional: l.provisional }]),
+    Object.entries(row.lineage).map(([f, l]) => [
+      f,
+      {
+        provider: l.provider,
+        topic: l.topic,
+        partition: l.partition,
+        offset: l.offset,
+        record_id: l.recordId,
+        event_time: l.eventTime,
+        authoritative: l.authoritative,
+        provisional: l.provisional,
+      },
+    ]),
   );
   value._provisional = row.provisional;
   value._version = version;

@@ -33,7 +33,17 @@ const where = (l: Pick<FieldLineage, 'topic' | 'partition' | 'offset'>) => ({ to
  *   own provisional value; a value that differs from someone else's is a conflict, never an overwrite.
  * A null never erases a value: absence of data is not a correction.
  */
-export function mergeRecord({ key, current, incoming, authorities }: { key: string; current: Omit<CurrentRow, 'version'> | undefined; incoming: IncomingRecord; authorities: ReadonlyMap<string, string> }): MergeResult {
+export function mergeRecord({
+  key,
+  current,
+  incoming,
+  authorities,
+}: {
+  key: string;
+  current: Omit<CurrentRow, 'version'> | undefined;
+  incoming: IncomingRecord;
+  authorities: ReadonlyMap<string, string>;
+}): MergeResult {
   const values: Record<string, unknown> = { ...(current?.values ?? {}) };
   const lineage: Record<string, FieldLineage> = { ...(current?.lineage ?? {}) };
   const conflicts: Conflict[] = [];
@@ -71,6 +81,9 @@ export function mergeRecord({ key, current, incoming, authorities }: { key: stri
       });
     }
   }
-  const provisional = Object.entries(lineage).filter(([, l]) => l.provisional).map(([f]) => f).sort();
+  const provisional = Object.entries(lineage)
+    .filter(([, l]) => l.provisional)
+    .map(([f]) => f)
+    .sort();
   return { row: { key, values, lineage, provisional }, changed, conflicts };
 }

@@ -38,7 +38,19 @@ const maxSendBytes = 512 * 1024;
 const rowBytes = (r: { key: string | null; value: Buffer; headers: Record<string, string> }) =>
   r.value.length + Buffer.byteLength(r.key ?? '') + Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(String(v)), 0) + 64;
 
-export function createOutboxRelay({ pool, producer, log, intervalMs = 1000, batch = 500 }: { pool: Pool; producer: HubProducer; log: Logger; intervalMs?: number; batch?: number }): OutboxRelay {
+export function createOutboxRelay({
+  pool,
+  producer,
+  log,
+  intervalMs = 1000,
+  batch = 500,
+}: {
+  pool: Pool;
+  producer: HubProducer;
+  log: Logger;
+  intervalMs?: number;
+  batch?: number;
+}): OutboxRelay {
   const logger = log.child({ module: 'outbox' });
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
@@ -63,7 +75,10 @@ export function createOutboxRelay({ pool, producer, log, intervalMs = 1000, batc
         let j = i;
         let bytes = 0;
         while (j < rows.length && rows[j]!.topic === topic && (j === i || bytes + rowBytes(rows[j]!) <= maxSendBytes)) bytes += rowBytes(rows[j++]!);
-        await producer.send(topic, rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+        await producer.send(
+          topic,
+          rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+        );
         i = j;
       }
       await client.query('DELETE FROM cleansing_outbox WHERE id = ANY($1)', [rows.map((r) => r.id)]);

@@ -132,8 +132,15 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
   }
 
   async function lockOffset(client: PoolClient, topic: string, partition: number): Promise<bigint> {
-    await client.query('INSERT INTO cleansing_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING', [groupId, topic, partition]);
-    const { rows } = await client.query<{ next_offset: string }>('SELECT next_offset FROM cleansing_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE', [groupId, topic, partition]);
+    await client.query('INSERT INTO cleansing_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING', [
+      groupId,
+      topic,
+      partition,
+    ]);
+    const { rows } = await client.query<{ next_offset: string }>(
+      'SELECT next_offset FROM cleansing_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+      [groupId, topic, partition],
+    );
     return BigInt(rows[0]?.next_offset ?? '0');
   }
 
@@ -146,7 +153,18 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
     },
 
     async process(entry, partition, messages) {
-      const outcome: ChunkOutcome = { dataset: entry.dataset, provider: entry.provider, records: messages.length, skipped: 0, duplicates: 0, invalid: 0, warnings: 0, conflicts: 0, landed: 0, rejectedRaw: 0 };
+      const outcome: ChunkOutcome = {
+        dataset: entry.dataset,
+        provider: entry.provider,
+        records: messages.length,
+        skipped: 0,
+        duplicates: 0,
+        invalid: 0,
+        warnings: 0,
+        conflicts: 0,
+        landed: 0,
+        rejectedRaw: 0,
+      };
       if (messages.length === 0) return outcome;
       const good: { message: KafkaMessage; value: Record<string, unknown> }[] = [];
       let newestWriterId = 0;
@@ -169,7 +187,14 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
       const alertId = await alertSchemaId;
       const candidates: Candidate[] = good.map(({ message, value }) => {
         const normalized = normalizeRecord(schema.json, value);
-        return { message, key: message.key?.toString() ?? '', original: value, value: normalized.value, findings: checkRecord(schema.json, normalized.value), hash: contentHash(value) };
+        return {
+          message,
+          key: message.key?.toString() ?? '',
+          original: value,
+          value: normalized.value,
+          findings: checkRecord(schema.json, normalized.value),
+          hash: contentHash(value),
+        };
       });
 
       // Fast path: drop what Redis already knows to be a retransmission, before any locking.
@@ -215,21 +240,33 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
           const source = sourceOf(entry, partition, c.message);
           const recordId = headerText(c.message.headers, ingestHeaders.recordId) ?? null;
           const eventTime = headerText(c.message.headers, ingestHeaders.eventTime) ?? null;
-          const base = { key: c.key, values: c.value, original: c.original, provider: entry.provider, topic: entry.topic, partition, offset: c.message.offset, recordId, eventTime };
+          const base = {
+            key: c.key,
+            values: c.value,
+            original: c.original,
+            provider: entry.provider,
+            topic: entry.topic,
+            partition,
+            offset: c.message.offset,
+            recordId,
+            eventTime,
+          };
           const errors = c.findings.filter((f) => f.severity === 'error');
           const warnings = c.findings.filter((f) => f.severity === 'warning');
           for (const f of c.findings) {
-            newAlerts.push(alert({
-              kind: f.severity === 'error' ? 'invalid' : 'warning',
-              severity: f.severity,
-              dataset: entry.dataset,
-              key: c.key,
-              fields: [f.field],
-              values: [{ provider: entry.provider, field: f.field, value: f.value, authoritative: authority.get(f.field) === entry.provider }],
-              rule: f.rule,
-              message: f.message,
-              sources: [source],
-            }));
+            newAlerts.push(
+              alert({
+                kind: f.severity === 'error' ? 'invalid' : 'warning',
+                severity: f.severity,
+                dataset: entry.dataset,
+                key: c.key,
+                fields: [f.field],
+                values: [{ provider: entry.provider, field: f.field, value: f.value, authoritative: authority.get(f.field) === entry.provider }],
+                rule: f.rule,
+                message: f.message,
+                sources: [source],
+              }),
+            );
           }
           if (errors.length > 0) {
             outcome.invalid++;
@@ -238,29 +275,39 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
           }
           if (warnings.length > 0) outcome.warnings++;
           const before = state.get(c.key);
-          const merged = mergeRecord({ key: c.key, current: before, incoming: { provider: entry.provider, values: c.value, source: { topic: entry.topic, partition, offset: c.message.offset, recordId, eventTime } }, authorities: authority });
+          const merged = mergeRecord({
+            key: c.key,
+            current: before,
+            incoming: { provider: entry.provider, values: c.value, source: { topic: entry.topic, partition, offset: c.message.offset, recordId, eventTime } },
+            authorities: authority,
+          });
           for (const conflict of merged.conflicts) {
             outcome.conflicts++;
             const { field, kept, other } = conflict;
-            newAlerts.push(alert({
-              kind: 'conflict',
-              severity: 'warning',
-              dataset: entry.dataset,
-              key: c.key,
-              fields: [field],
-              values: [
-                { provider: kept.provider, field, value: kept.value, authoritative: kept.authoritative },
-                { provider: other.provider, field, value: other.value, authoritative: false },
-              ],
-              rule: kept.authoritative ? 'authoritative-source' : 'first-value',
-              // No values in the message: a department's view redacts the other provider's values.
-              message: conflict.replacedProvisional
-                ? `the authoritative source ${kept.provider} contradicts the provisional value of ${field} from ${other.provider}; the authoritative value replaces it`
-                : kept.authoritative
-                  ? `${other.provider} disagrees on ${field} with the authoritative source ${kept.provider}; the authoritative value is kept`
-                  : `${other.provider} disagrees on ${field} with ${kept.provider}, whose value came first and has no authoritative source yet; it is kept until the data authority decides`,
-              sources: [{ provider: kept.provider, ...kept.source }, { provider: other.provider, ...other.source }],
-            }));
+            newAlerts.push(
+              alert({
+                kind: 'conflict',
+                severity: 'warning',
+                dataset: entry.dataset,
+                key: c.key,
+                fields: [field],
+                values: [
+                  { provider: kept.provider, field, value: kept.value, authoritative: kept.authoritative },
+                  { provider: other.provider, field, value: other.value, authoritative: false },
+                ],
+                rule: kept.authoritative ? 'authoritative-source' : 'first-value',
+                // No values in the message: a department's view redacts the other provider's values.
+                message: conflict.replacedProvisional
+                  ? `the authoritative source ${kept.provider} contradicts the provisional value of ${field} from ${other.provider}; the authoritative value replaces it`
+                  : kept.authoritative
+                    ? `${other.provider} disagrees on ${field} with the authoritative source ${kept.provider}; the authoritative value is kept`
+                    : `${other.provider} disagrees on ${field} with ${kept.provider}, whose value came first and has no authoritative source yet; it is kept until the data authority decides`,
+                sources: [
+                  { provider: kept.provider, ...kept.source },
+                  { provider: other.provider, ...other.source },
+                ],
+              }),
+            );
           }
           history.push({ ...base, change: before === undefined ? 'insert' : merged.changed ? 'update' : 'no-change', findings: c.findings });
           if (merged.changed || before === undefined) {
@@ -273,24 +320,53 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
         }
 
         const rows = [...changed].map((k) => state.get(k)!);
-        await upsertCurrent(client, table, rows.map(({ version: _v, ...r }) => r));
+        await upsertCurrent(
+          client,
+          table,
+          rows.map(({ version: _v, ...r }) => r),
+        );
         await appendHistory(client, table, history);
         await dedup.record(client, entry.dataset, entry.provider, committedHashes);
         await alerts.insert(client, newAlerts);
         const now = Date.now();
         const fields = schema.json.fields.map((f) => f.name);
         const outbox: OutboxRecord[] = [];
-        for (const row of rows) outbox.push({ topic: cleanTopic(entry.dataset), key: row.key, value: await registry.encode(cleanSchemaId, toCleanValue(row, fields, row.version, now)) });
-        for (const a of newAlerts) outbox.push({ topic: qualityAlertsTopic, key: `${a.dataset}|${a.key}`, value: await registry.encode(alertId, toAlertValue(a)), headers: { 'hub-alert-id': a.id } });
+        for (const row of rows)
+          outbox.push({
+            topic: cleanTopic(entry.dataset),
+            key: row.key,
+            value: await registry.encode(cleanSchemaId, toCleanValue(row, fields, row.version, now)),
+          });
+        for (const a of newAlerts)
+          outbox.push({
+            topic: qualityAlertsTopic,
+            key: `${a.dataset}|${a.key}`,
+            value: await registry.encode(alertId, toAlertValue(a)),
+            headers: { 'hub-alert-id': a.id },
+          });
         await enqueue(client, outbox);
         await client.query(
           `INSERT INTO cleansing_counts (dataset, provider, records_in, duplicates, invalid, warnings, conflicts, landed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (dataset, provider) DO UPDATE SET records_in = cleansing_counts.records_in + $3, duplicates = cleansing_counts.duplicates + $4,
              invalid = cleansing_counts.invalid + $5, warnings = cleansing_counts.warnings + $6, conflicts = cleansing_counts.conflicts + $7,
              landed = cleansing_counts.landed + $8, updated_at = now()`,
-          [entry.dataset, entry.provider, messages.length - outcome.skipped, outcome.duplicates, outcome.invalid, outcome.warnings, outcome.conflicts, outcome.landed],
+          [
+            entry.dataset,
+            entry.provider,
+            messages.length - outcome.skipped,
+            outcome.duplicates,
+            outcome.invalid,
+            outcome.warnings,
+            outcome.conflicts,
+            outcome.landed,
+          ],
         );
-        await client.query('UPDATE cleansing_offsets SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3', [groupId, entry.topic, partition, (BigInt(lastOffset) + 1n).toString()]);
+        await client.query('UPDATE cleansing_offsets SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3', [
+          groupId,
+          entry.topic,
+          partition,
+          (BigInt(lastOffset) + 1n).toString(),
+        ]);
       });
       await dedup.remember(entry.dataset, entry.provider, committedHashes);
       return outcome;

@@ -15,70 +15,102 @@ interface AlertQuery {
 }
 
 /** Quality alerts for stewards, and the cleansing counts per dataset and provider. */
-export async function cleansingRoutes(app: FastifyInstance, { alerts, pool, admin, groupId }: { alerts: AlertStore; pool: Pool; admin: HubAdmin; groupId: string }): Promise<void> {
-  app.get<{ Querystring: AlertQuery }>('/quality/alerts', {
-    config: { roles: ['authority', 'steward', 'auditor', 'department'] },
-    schema: {
-      tags: ['quality'],
-      summary: 'Quality alerts: invalid records (quarantined), warnings, conflicts with the authoritative source',
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          dataset: { type: 'string', maxLength: 120 },
-          kind: { type: 'string', enum: ['invalid', 'warning', 'conflict'] },
-          status: { type: 'string', enum: ['open', 'acknowledged', 'resolved', 'routed'] },
-          key: { type: 'string', maxLength: 500 },
-          provider: { type: 'string', maxLength: 60 },
-          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+export async function cleansingRoutes(
+  app: FastifyInstance,
+  { alerts, pool, admin, groupId }: { alerts: AlertStore; pool: Pool; admin: HubAdmin; groupId: string },
+): Promise<void> {
+  app.get<{ Querystring: AlertQuery }>(
+    '/quality/alerts',
+    {
+      config: { roles: ['authority', 'steward', 'auditor', 'department'] },
+      schema: {
+        tags: ['quality'],
+        summary: 'Quality alerts: invalid records (quarantined), warnings, conflicts with the authoritative source',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            dataset: { type: 'string', maxLength: 120 },
+            kind: { type: 'string', enum: ['invalid', 'warning', 'conflict'] },
+            status: { type: 'string', enum: ['open', 'acknowledged', 'resolved', 'routed'] },
+            key: { type: 'string', maxLength: 500 },
+            provider: { type: 'string', maxLength: 60 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
         },
       },
     },
-  }, async (request) => {
-    const p = request.principal!;
-    if (p.role !== 'department') return alerts.list(request.query);
-    // A department sees the alerts about its own data, and only its own values in them.
-    const own = await alerts.list({ ...request.query, department: p.name });
-    return own.map((a) => ({ ...a, values: a.values.map((v) => (v.provider === p.name ? v : { ...v, value: null, redacted: true })) }));
-  });
-
-  app.patch<{ Params: { id: string }; Body: { status: AlertStatus; note?: string } }>('/quality/alerts/:id', {
-    config: { roles: ['steward', 'authority'] },
-    schema: {
-      tags: ['quality'],
-      summary: 'Review an alert: acknowledge, resolve, or route it to the provider',
-      params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } },
-      body: { type: 'object', additionalProperties: false, required: ['status'], properties: { status: { type: 'string', enum: ['acknowledged', 'resolved', 'routed'] }, note: { type: 'string', maxLength: 4000 } } },
+    async (request) => {
+      const p = request.principal!;
+      if (p.role !== 'department') return alerts.list(request.query);
+      // A department sees the alerts about its own data, and only its own values in them.
+      const own = await alerts.list({ ...request.query, department: p.name });
+      return own.map((a) => ({ ...a, values: a.values.map((v) => (v.provider === p.name ? v : { ...v, value: null, redacted: true })) }));
     },
-  }, async (request) => {
-    const reviewed = await alerts.review(request.params.id, request.principal!.name, request.body.status, request.body.note ?? null);
-    if (!reviewed) throw new HubError('HUB_ERR_NOT_FOUND', `no quality alert ${request.params.id}`);
-    return reviewed;
-  });
+  );
 
-  app.get('/cleansing/stats', {
-    config: { roles: ['authority', 'steward', 'auditor'] },
-    schema: { tags: ['quality'], summary: 'Per dataset and provider: records in, duplicates dropped, invalid, warnings, conflicts, landed, lag' },
-  }, async () => {
-    const { rows } = await pool.query<{ dataset: string; provider: string; records_in: string; duplicates: string; invalid: string; warnings: string; conflicts: string; landed: string }>(
-      'SELECT * FROM cleansing_counts ORDER BY dataset, provider',
-    );
-    const topics = await pool.query<{ provider: string; dataset: string; topic: string }>('SELECT provider, dataset, topic FROM catalog_entries');
-    const lags = await admin.lag(groupId, topics.rows.map((t) => t.topic)).catch(() => []);
-    return rows.map((r) => {
-      const topic = topics.rows.find((t) => t.provider === r.provider && t.dataset === r.dataset)?.topic;
-      return {
-        dataset: r.dataset,
-        provider: r.provider,
-        recordsIn: Number(r.records_in),
-        duplicates: Number(r.duplicates),
-        invalid: Number(r.invalid),
-        warnings: Number(r.warnings),
-        conflicts: Number(r.conflicts),
-        landed: Number(r.landed),
-        lag: lags.filter((l) => l.topic === topic).reduce((sum, l) => sum + l.lag, 0),
-      };
-    });
-  });
+  app.patch<{ Params: { id: string }; Body: { status: AlertStatus; note?: string } }>(
+    '/quality/alerts/:id',
+    {
+      config: { roles: ['steward', 'authority'] },
+      schema: {
+        tags: ['quality'],
+        summary: 'Review an alert: acknowledge, resolve, or route it to the provider',
+        params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['status'],
+          properties: { status: { type: 'string', enum: ['acknowledged', 'resolved', 'routed'] }, note: { type: 'string', maxLength: 4000 } },
+        },
+      },
+    },
+    async (request) => {
+      const reviewed = await alerts.review(request.params.id, request.principal!.name, request.body.status, request.body.note ?? null);
+      if (!reviewed) throw new HubError('HUB_ERR_NOT_FOUND', `no quality alert ${request.params.id}`);
+      return reviewed;
+    },
+  );
+
+  app.get(
+    '/cleansing/stats',
+    {
+      config: { roles: ['authority', 'steward', 'auditor'] },
+      schema: { tags: ['quality'], summary: 'Per dataset and provider: records in, duplicates dropped, invalid, warnings, conflicts, landed, lag' },
+    },
+    async () => {
+      const { rows } = await pool.query<{
+        dataset: string;
+        provider: string;
+        records_in: string;
+        duplicates: string;
+        invalid: string;
+        warnings: string;
+        conflicts: string;
+        landed: string;
+      }>('SELECT * FROM cleansing_counts ORDER BY dataset, provider');
+      const topics = await pool.query<{ provider: string; dataset: string; topic: string }>('SELECT provider, dataset, topic FROM catalog_entries');
+      const lags = await admin
+        .lag(
+          groupId,
+          topics.rows.map((t) => t.topic),
+        )
+        .catch(() => []);
+      return rows.map((r) => {
+        const topic = topics.rows.find((t) => t.provider === r.provider && t.dataset === r.dataset)?.topic;
+        return {
+          dataset: r.dataset,
+          provider: r.provider,
+          recordsIn: Number(r.records_in),
+          duplicates: Number(r.duplicates),
+          invalid: Number(r.invalid),
+          warnings: Number(r.warnings),
+          conflicts: Number(r.conflicts),
+          landed: Number(r.landed),
+          lag: lags.filter((l) => l.topic === topic).reduce((sum, l) => sum + l.lag, 0),
+        };
+      });
+    },
+  );
 }

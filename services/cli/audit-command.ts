@@ -22,12 +22,17 @@ export async function runAuditCommand({ config, log, action, json, out, err }: A
   if (action !== 'verify') throw new HubError('HUB_ERR_VALIDATION', 'usage: hub audit verify [--json]');
   const pool = await openPool({ ...config.database, log });
   try {
-    const result = await createAuditLog({ pool }).verify().catch((e: unknown) => {
-      if ((e as { code?: string }).code === '42P01') {
-        throw new HubError('HUB_ERR_STARTUP', `there is no audit trail in schema "${config.database.schema}": start the hub once so it applies its migrations`);
-      }
-      throw e;
-    });
+    const result = await createAuditLog({ pool })
+      .verify()
+      .catch((e: unknown) => {
+        if ((e as { code?: string }).code === '42P01') {
+          throw new HubError(
+            'HUB_ERR_STARTUP',
+            `there is no audit trail in schema "${config.database.schema}": start the hub once so it applies its migrations`,
+          );
+        }
+        throw e;
+      });
     if (json) out.write(`${JSON.stringify(result)}\n`);
     else if (result.ok) out.write(`audit trail intact: ${result.checked} rows${result.head ? `, head ${result.head.seq} ${result.head.hash}` : ''}\n`);
     else out.write(result.problems.map((p) => `seq ${p.seq}: ${p.problem}\n`).join(''));

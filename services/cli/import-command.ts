@@ -130,7 +130,9 @@ export async function uploadFile({ url, token, dataset, file, format, fromLine, 
       reject(err);
     };
     source.on('error', (err) => fail(new HubError('HUB_ERR_NOT_FOUND', `cannot read ${file}: ${errorMessage(err)}`, { cause: err })));
-    req.on('error', (err) => fail(new HubError('HUB_ERR_CONFIG', `cannot reach the hub at ${url} (${errorMessage(err)}): start it, or point --url or HUB_URL at it`, { cause: err })));
+    req.on('error', (err) =>
+      fail(new HubError('HUB_ERR_CONFIG', `cannot reach the hub at ${url} (${errorMessage(err)}): start it, or point --url or HUB_URL at it`, { cause: err })),
+    );
     req.on('response', (res) => {
       answered = true;
       // An early answer (a refused header, a failure) ends the upload: stop sending the rest.
@@ -207,11 +209,14 @@ export function progressPrinter(err: Writable & { isTTY?: boolean }, label: stri
 }
 
 function summary(result: FileImportResult, shown = 20): string {
-  const lines = [`${result.dataset} (${result.format}, ${result.lines} lines) -> ${result.topic}: ${result.accepted} accepted, ${result.rejectedCount} rejected`];
+  const lines = [
+    `${result.dataset} (${result.format}, ${result.lines} lines) -> ${result.topic}: ${result.accepted} accepted, ${result.rejectedCount} rejected`,
+  ];
   for (const r of result.rejected.slice(0, shown)) {
     lines.push(`  line ${r.line}: ${r.errors.map((e) => (e.field ? `${e.field}: ${e.reason}` : e.reason)).join('; ')}`);
   }
-  if (result.rejectedCount > shown) lines.push(`  (${shown} of ${result.rejectedCount} rejected lines shown; --json lists the first ${result.rejected.length})`);
+  if (result.rejectedCount > shown)
+    lines.push(`  (${shown} of ${result.rejectedCount} rejected lines shown; --json lists the first ${result.rejected.length})`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -275,7 +280,7 @@ export async function runImportCommand({ args, env, out, err }: ImportCommand): 
     throw new HubError('HUB_ERR_VALIDATION', `--url is not a URL: "${url}"`);
   }
   const token = values.token ?? config.client.token;
-  if (!token) throw new HubError('HUB_ERR_UNAUTHENTICATED', 'no token: pass --token or set HUB_TOKEN to the department\'s API token');
+  if (!token) throw new HubError('HUB_ERR_UNAUTHENTICATED', "no token: pass --token or set HUB_TOKEN to the department's API token");
 
   const progress = progressPrinter(err, `hub import ${basename(file)}`);
   let outcome: UploadOutcome;

@@ -113,7 +113,10 @@ main(process.argv.slice(2), process.env).then(
   },
   (err: unknown) => {
     // One line that says what is wrong and what to do; no stack trace for an expected failure.
-    const message = isHubError(err) || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? errorMessage(err) : `unexpected failure: ${(err as Error).stack ?? String(err)}`;
+    const message =
+      isHubError(err) || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? errorMessage(err)
+        : `unexpected failure: ${(err as Error).stack ?? String(err)}`;
     process.stderr.write(`hub: ${message}\n`);
     process.exit(isHubError(err) && err.code === 'HUB_ERR_VALIDATION' ? 2 : 1);
   },

@@ -49,7 +49,8 @@ export async function runPrincipalCommand({ config, log, action, name, role, jso
   if (!name || !['create', 'rotate', 'disable'].includes(action ?? '')) {
     throw new HubError('HUB_ERR_VALIDATION', 'usage: hub principal create <name> --role <role> [--json] | rotate <name> | disable <name>');
   }
-  if (action === 'create' && !role) throw new HubError('HUB_ERR_VALIDATION', 'hub principal create needs --role <authority|steward|department|consumer|auditor>');
+  if (action === 'create' && !role)
+    throw new HubError('HUB_ERR_VALIDATION', 'hub principal create needs --role <authority|steward|department|consumer|auditor>');
   if (role === 'service') throw new HubError('HUB_ERR_VALIDATION', 'the service role is reserved for the hub itself');
   const pool = await openPool({ ...config.database, log });
   const secrets = await loadOrCreateSecrets(config.stateDir, serviceUserNames);

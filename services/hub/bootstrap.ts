@@ -22,7 +22,17 @@ export async function ensureServicePrincipal(app: FastifyInstance, token: string
  * Everything the hub needs in Kafka and the registry before it serves: its topics, its service
  * users with their ACLs, and every dataset schema registered. Safe to run on every start.
  */
-export async function bootstrapHub({ app, secrets, schemas, log }: { app: FastifyInstance; secrets: LocalSecrets; schemas: readonly DatasetSchema[]; log: Logger }): Promise<{ topics: string[]; subjects: Record<string, number> }> {
+export async function bootstrapHub({
+  app,
+  secrets,
+  schemas,
+  log,
+}: {
+  app: FastifyInstance;
+  secrets: LocalSecrets;
+  schemas: readonly DatasetSchema[];
+  log: Logger;
+}): Promise<{ topics: string[]; subjects: Record<string, number> }> {
   const { admin } = app.kafka;
   const created = await admin.ensureTopics(hubTopics);
   if (created.length > 0) log.info({ topics: created }, 'created hub topics');

@@ -108,8 +108,18 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     await app.register(swaggerUi, { routePrefix: '/docs' });
     await app.register(dbPlugin, { config, log, ...(deps.pool ? { pool: deps.pool } : {}) });
     await app.register(redisPlugin, { config, log, ...(deps.redis ? { redis: deps.redis } : {}) });
-    await app.register(kafkaPlugin, { connection: deps.kafka, log, ...(deps.admin ? { admin: deps.admin } : {}), ...(deps.producer ? { producer: deps.producer } : {}) });
-    await app.register(registryClientPlugin, { config, serviceName: deps.service.name, serviceToken: deps.service.token, ...(deps.registry ? { registry: deps.registry } : {}) });
+    await app.register(kafkaPlugin, {
+      connection: deps.kafka,
+      log,
+      ...(deps.admin ? { admin: deps.admin } : {}),
+      ...(deps.producer ? { producer: deps.producer } : {}),
+    });
+    await app.register(registryClientPlugin, {
+      config,
+      serviceName: deps.service.name,
+      serviceToken: deps.service.token,
+      ...(deps.registry ? { registry: deps.registry } : {}),
+    });
 
     const store = createPrincipalStore({ pool: app.db });
     const authenticator = createAuthenticator({ store, cacheTtlMs: config.auth.cacheTtlMs });
@@ -118,27 +128,54 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     const schemas = deps.schemas ?? (await loadSchemaFiles());
     const departmentStore = createDepartmentStore({ pool: app.db });
     const departments = createDepartmentService({ store: departmentStore, principals: app.principals, principalStore: store, admin: app.kafka.admin });
-    app.decorate('catalog', createCatalogService({
-      config,
-      log,
-      pool: app.db,
-      store: createCatalogStore({ pool: app.db }),
-      contracts: createContractStore({ pool: app.db }),
-      departments: departmentStore,
-      admin: app.kafka.admin,
-      registry: app.registry,
-      schemas: new Map(schemas.map((s) => [s.dataset, s])),
-    }));
+    app.decorate(
+      'catalog',
+      createCatalogService({
+        config,
+        log,
+        pool: app.db,
+        store: createCatalogStore({ pool: app.db }),
+        contracts: createContractStore({ pool: app.db }),
+        departments: departmentStore,
+        admin: app.kafka.admin,
+        registry: app.registry,
+        schemas: new Map(schemas.map((s) => [s.dataset, s])),
+      }),
+    );
     const publisher = createRawPublisher({ producer: app.kafka.producer, registry: app.registry });
     app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher, metrics: ingestMetrics(app.metrics) }));
     app.decorate('freshness', createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs }));
     app.addHook('onClose', async () => app.freshness.stop());
     app.decorate('qualityAlerts', createAlertStore({ pool: app.db }));
     app.decorate('audit', createAuditLog({ pool: app.db }));
-    app.decorate('grants', createGrantService({ pool: app.db, kafka: app.kafka.client, admin: app.kafka.admin, registry: app.registry, producer: app.kafka.producer, log, schemaPrefix: config.cleansing.schemaPrefix, catalog: app.catalog }));
+    app.decorate(
+      'grants',
+      createGrantService({
+        pool: app.db,
+        kafka: app.kafka.client,
+        admin: app.kafka.admin,
+        registry: app.registry,
+        producer: app.kafka.producer,
+        log,
+        schemaPrefix: config.cleansing.schemaPrefix,
+        catalog: app.catalog,
+      }),
+    );
     const applicationStore = createApplicationStore({ pool: app.db });
     const verificationGrants = createVerificationGrantStore({ pool: app.db });
-    app.decorate('sharing', createSharingService({ pool: app.db, store: applicationStore, catalog: app.catalog, grants: app.grants, verificationGrants, profile: jurisdictions[config.jurisdiction], log, audit: app.audit }));
+    app.decorate(
+      'sharing',
+      createSharingService({
+        pool: app.db,
+        store: applicationStore,
+        catalog: app.catalog,
+        grants: app.grants,
+        verificationGrants,
+        profile: jurisdictions[config.jurisdiction],
+        log,
+        audit: app.audit,
+      }),
+    );
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
 
     await app.register(healthRoutes, { prefix: '/health' });

@@ -19,10 +19,18 @@ export interface ResolvedKafka {
 export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log: Logger, { reuseRunning = false } = {}): Promise<ResolvedKafka> {
   const common = { clientId: config.kafka.clientId, connectTimeoutMs: config.kafka.connectTimeoutMs, requestTimeoutMs: config.kafka.requestTimeoutMs };
   if (config.kafka.brokers) {
-    return { connection: { ...common, brokers: config.kafka.brokers, username: config.kafka.username ?? '', password: config.kafka.password ?? '' }, broker: null };
+    return {
+      connection: { ...common, brokers: config.kafka.brokers, username: config.kafka.username ?? '', password: config.kafka.password ?? '' },
+      broker: null,
+    };
   }
   const { local } = config.kafka;
-  const connection: KafkaConnection = { ...common, brokers: [`127.0.0.1:${local.port}`], username: secrets.kafkaSuperUser, password: secrets.kafkaSuperPassword };
+  const connection: KafkaConnection = {
+    ...common,
+    brokers: [`127.0.0.1:${local.port}`],
+    username: secrets.kafkaSuperUser,
+    password: secrets.kafkaSuperPassword,
+  };
   if (reuseRunning && (await isListening(local.port))) return { connection, broker: null };
   const broker = new LocalBroker({
     dir: join(config.stateDir, 'kafka'),

@@ -29,13 +29,16 @@ export function createRegistryPolicy({ catalog }: { catalog: CatalogService }): 
     const raw = parseRawSubject(subject);
     if (!raw || raw.provider !== principal.name) return false;
     if (write.kind !== 'register') {
-      throw registryErrors.forbidden(`Forbidden: a department may not ${write.kind === 'delete' ? 'delete schema versions' : `change the ${write.kind === 'config' ? 'compatibility' : 'mode'} of a subject`}; the catalog and the data authority manage "${subject}"`);
+      throw registryErrors.forbidden(
+        `Forbidden: a department may not ${write.kind === 'delete' ? 'delete schema versions' : `change the ${write.kind === 'config' ? 'compatibility' : 'mode'} of a subject`}; the catalog and the data authority manage "${subject}"`,
+      );
     }
     const entry = await catalog.search({ dataset: raw.dataset, provider: raw.provider, limit: 1, offset: 0 }).then((r) => r.entries[0]);
-    if (!entry) throw registryErrors.forbidden(`Forbidden: ${principal.name} is not an enrolled provider of ${raw.dataset}; declare it with POST /api/v1/catalog`);
+    if (!entry)
+      throw registryErrors.forbidden(`Forbidden: ${principal.name} is not an enrolled provider of ${raw.dataset}; declare it with POST /api/v1/catalog`);
     const contract = await catalog.contract(raw.dataset);
     if (canonical(write.schema) === canonical(contract.schema)) return true;
-    let candidate;
+    let candidate: ReturnType<typeof parseEntrySchema>;
     try {
       candidate = parseEntrySchema(raw.dataset, write.schema);
     } catch (err) {

@@ -35,7 +35,12 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
     await broker?.stop();
   };
   try {
-    app = await buildApp(config, { log, kafka: connection, service: { name: servicePrincipalName, token: secrets.serviceToken }, keyHashSecret: secrets.keyHashSecret });
+    app = await buildApp(config, {
+      log,
+      kafka: connection,
+      service: { name: servicePrincipalName, token: secrets.serviceToken },
+      keyHashSecret: secrets.keyHashSecret,
+    });
     await ensureServicePrincipal(app, secrets.serviceToken);
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const { subjects } = await bootstrapHub({ app, secrets, schemas, log });

@@ -18,7 +18,16 @@ export interface Workers {
  * The hub's background work beside HTTP: the raw-topic validator (following catalog changes made
  * here at once, and those of other instances within `refreshMs`) and the freshness watcher.
  */
-export async function startWorkers(app: FastifyInstance, { config, log, groupId = 'hub-ingest-validator', cleansingGroupId, refreshMs = 30_000 }: { config: HubConfig; log: Logger; groupId?: string; cleansingGroupId?: string; refreshMs?: number }): Promise<Workers> {
+export async function startWorkers(
+  app: FastifyInstance,
+  {
+    config,
+    log,
+    groupId = 'hub-ingest-validator',
+    cleansingGroupId,
+    refreshMs = 30_000,
+  }: { config: HubConfig; log: Logger; groupId?: string; cleansingGroupId?: string; refreshMs?: number },
+): Promise<Workers> {
   const validator = new RawTopicValidator({
     kafka: app.kafka.client,
     admin: app.kafka.admin,
@@ -32,7 +41,17 @@ export async function startWorkers(app: FastifyInstance, { config, log, groupId 
   });
   await validator.start();
   const cleansing = createCleansingWorker(
-    { config, pool: app.db, redis: app.redis, kafka: app.kafka.client, admin: app.kafka.admin, producer: app.kafka.producer, registry: app.registry, metrics: app.metrics, log },
+    {
+      config,
+      pool: app.db,
+      redis: app.redis,
+      kafka: app.kafka.client,
+      admin: app.kafka.admin,
+      producer: app.kafka.producer,
+      registry: app.registry,
+      metrics: app.metrics,
+      log,
+    },
     cleansingGroupId ? { groupId: cleansingGroupId } : {},
   );
   await cleansing.start();

@@ -106,7 +106,9 @@ function convert(kind: Kind, raw: unknown, text: boolean): { value: unknown } | 
       return { reason: `expected true or false, got ${JSON.stringify(raw)}` };
     }
     case 'enum':
-      return typeof raw === 'string' && kind.symbols.includes(raw) ? { value: raw } : { reason: `expected one of ${kind.symbols.join(', ')}, got ${JSON.stringify(raw)}` };
+      return typeof raw === 'string' && kind.symbols.includes(raw)
+        ? { value: raw }
+        : { reason: `expected one of ${kind.symbols.join(', ')}, got ${JSON.stringify(raw)}` };
     case 'date': {
       if (typeof raw === 'number' && Number.isInteger(raw)) return { value: raw };
       const days = typeof raw === 'string' ? parseDate(raw.trim()) : null;
@@ -116,7 +118,9 @@ function convert(kind: Kind, raw: unknown, text: boolean): { value: unknown } | 
       if (typeof raw === 'number' && Number.isSafeInteger(raw)) return { value: raw };
       if (typeof raw === 'string' && integerText.test(raw.trim())) return { value: Number(raw.trim()) };
       const ms = typeof raw === 'string' ? parseTimestamp(raw.trim()) : null;
-      return ms === null ? { reason: `expected an ISO-8601 time (e.g. 2024-05-01T08:30:00+08:00) or epoch milliseconds, got ${JSON.stringify(raw)}` } : { value: ms };
+      return ms === null
+        ? { reason: `expected an ISO-8601 time (e.g. 2024-05-01T08:30:00+08:00) or epoch milliseconds, got ${JSON.stringify(raw)}` }
+        : { value: ms };
     }
   }
 }

@@ -25,25 +25,39 @@ const isBlank = (values: readonly string[]) => values.every((v) => v.trim() === 
 function checkHeader(columns: string[], { dataset, coercer }: CsvOptions): void {
   const known = new Set(coercer.fieldNames);
   const fields = coercer.fieldNames.join(', ');
-  const unnamed = columns.findIndex((c) => c === '');
-  if (unnamed !== -1) throw new HubError('HUB_ERR_VALIDATION', `column ${unnamed + 1} of the CSV header (line 1) has no name: the header names the fields of ${dataset} (${fields})`);
+  const unnamed = columns.indexOf('');
+  if (unnamed !== -1)
+    throw new HubError(
+      'HUB_ERR_VALIDATION',
+      `column ${unnamed + 1} of the CSV header (line 1) has no name: the header names the fields of ${dataset} (${fields})`,
+    );
   const unknown = columns.filter((c) => !known.has(c));
   if (unknown.length > 0) {
-    throw new HubError('HUB_ERR_VALIDATION', `the CSV header (line 1) names ${unknown.length === 1 ? 'a column' : 'columns'} ${unknown.map((c) => `"${c}"`).join(', ')} that ${dataset} does not have; its fields are ${fields}`, {
-      details: { unknownColumns: unknown, fields: coercer.fieldNames },
-    });
+    throw new HubError(
+      'HUB_ERR_VALIDATION',
+      `the CSV header (line 1) names ${unknown.length === 1 ? 'a column' : 'columns'} ${unknown.map((c) => `"${c}"`).join(', ')} that ${dataset} does not have; its fields are ${fields}`,
+      {
+        details: { unknownColumns: unknown, fields: coercer.fieldNames },
+      },
+    );
   }
   const twice = columns.filter((c, i) => columns.indexOf(c) !== i);
-  if (twice.length > 0) throw new HubError('HUB_ERR_VALIDATION', `the CSV header (line 1) names ${[...new Set(twice)].map((c) => `"${c}"`).join(', ')} more than once`);
+  if (twice.length > 0)
+    throw new HubError('HUB_ERR_VALIDATION', `the CSV header (line 1) names ${[...new Set(twice)].map((c) => `"${c}"`).join(', ')} more than once`);
   const missing = requiredFields(coercer).filter((f) => !columns.includes(f));
   if (missing.length > 0) {
-    throw new HubError('HUB_ERR_VALIDATION', `the CSV header (line 1) lacks the required ${missing.length === 1 ? 'field' : 'fields'} ${missing.map((c) => `"${c}"`).join(', ')} of ${dataset}`, { details: { missingColumns: missing } });
+    throw new HubError(
+      'HUB_ERR_VALIDATION',
+      `the CSV header (line 1) lacks the required ${missing.length === 1 ? 'field' : 'fields'} ${missing.map((c) => `"${c}"`).join(', ')} of ${dataset}`,
+      { details: { missingColumns: missing } },
+    );
   }
 }
 
 function describeCsvError(err: unknown): string {
   if (err instanceof CsvError && err.code === 'CSV_QUOTE_NOT_CLOSED') return 'a quoted field that starts here is never closed';
-  if (err instanceof CsvError && err.code === 'CSV_MAX_RECORD_SIZE') return `a record that starts here is longer than ${maxRecordBytes} bytes: is a closing quote missing?`;
+  if (err instanceof CsvError && err.code === 'CSV_MAX_RECORD_SIZE')
+    return `a record that starts here is longer than ${maxRecordBytes} bytes: is a closing quote missing?`;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -129,7 +143,8 @@ export function csvRows(body: AsyncIterable<Buffer>, options: CsvOptions): RowSo
       const err = await ended;
       yield* drain();
       if (err) throw broken(err);
-      if (header === null) throw new HubError('HUB_ERR_VALIDATION', `the file is empty: a CSV file starts with a header line naming fields of ${options.dataset}`);
+      if (header === null)
+        throw new HubError('HUB_ERR_VALIDATION', `the file is empty: a CSV file starts with a header line naming fields of ${options.dataset}`);
     },
   };
 }

@@ -85,10 +85,14 @@ export async function importRows({ ingest, resolved, source, batchSize, maxListe
     const cause = isHubError(err) ? err : new HubError('HUB_ERR_INTERNAL', 'internal error; the hub logged the cause', { cause: err });
     const progress: FileImportProgress = { ...result(resumeFromLine - 1), resumeFromLine };
     const partly = published ? '' : ' (rows from there on may be written in part)';
-    return new HubError(cause.code, `${cause.message}; ${accepted} rows before line ${resumeFromLine} were accepted${partly}: resend from line ${resumeFromLine} (hub import --from-line ${resumeFromLine})`, {
-      cause: err,
-      details: cause.details === undefined ? progress : { ...progress, cause: cause.details },
-    });
+    return new HubError(
+      cause.code,
+      `${cause.message}; ${accepted} rows before line ${resumeFromLine} were accepted${partly}: resend from line ${resumeFromLine} (hub import --from-line ${resumeFromLine})`,
+      {
+        cause: err,
+        details: cause.details === undefined ? progress : { ...progress, cause: cause.details },
+      },
+    );
   }
 
   const rows = source.rows();

@@ -30,7 +30,10 @@ function formatOf(contentType: string | undefined): FileFormat {
   const [type = '', ...params] = (contentType ?? '').split(';').map((p) => p.trim().toLowerCase());
   const format = formats[type];
   if (!format) throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `send the file itself as the body, with Content-Type ${Object.keys(formats).join(' or ')}`);
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `files must be UTF-8, not ${charset}: convert it first, e.g. iconv -f ${charset.toUpperCase()} -t UTF-8`);
   }
@@ -77,50 +80,69 @@ export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batch
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', async (_request: unknown, payload: IncomingMessage) => payload);
 
-  app.post<{ Params: Params; Querystring: Query }>('/datasets/:dataset/files', {
-    config: { roles: ['department'] },
-    bodyLimit: maxBytes,
-    schema: {
-      tags: ['ingest'],
-      summary: 'Upload a CSV (header line of field names) or NDJSON file of a dataset the calling department declared',
-      description:
-        'The body is the file itself (Content-Type text/csv or application/x-ndjson, UTF-8). Rows are published in batches as the upload arrives; ' +
-        'rejected rows are listed with their line number (the first 1000). On a failure part way, the error details say how many rows were accepted and `resumeFromLine`: ' +
-        'send the rest (for CSV with its header) with `?fromLine=` so that lines keep their numbers.',
-      params: { type: 'object', properties: { dataset: { type: 'string', maxLength: 120 } } },
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { fromLine: { type: 'integer', minimum: 1, description: 'the file line of the first data line sent (resuming an upload)' } },
+  app.post<{ Params: Params; Querystring: Query }>(
+    '/datasets/:dataset/files',
+    {
+      config: { roles: ['department'] },
+      bodyLimit: maxBytes,
+      schema: {
+        tags: ['ingest'],
+        summary: 'Upload a CSV (header line of field names) or NDJSON file of a dataset the calling department declared',
+        description:
+          'The body is the file itself (Content-Type text/csv or application/x-ndjson, UTF-8). Rows are published in batches as the upload arrives; ' +
+          'rejected rows are listed with their line number (the first 1000). On a failure part way, the error details say how many rows were accepted and `resumeFromLine`: ' +
+          'send the rest (for CSV with its header) with `?fromLine=` so that lines keep their numbers.',
+        params: { type: 'object', properties: { dataset: { type: 'string', maxLength: 120 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { fromLine: { type: 'integer', minimum: 1, description: 'the file line of the first data line sent (resuming an upload)' } },
+        },
       },
     },
-  }, async (request, reply) => {
-    const payload = request.body;
-    try {
-      const format = formatOf(request.headers['content-type']);
-      if (!(payload instanceof Readable)) throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `send the file itself as the body, with Content-Type ${Object.keys(formats).join(' or ')}`);
-      const length = Number(request.headers['content-length']);
-      if (length > maxBytes) throw new HubError('HUB_ERR_PAYLOAD_TOO_LARGE', `the file is larger than ${maxBytes} bytes (HUB_FILE_MAX_BYTES): split it`);
-      const { fromLine } = request.query;
-      if (format === 'csv' && fromLine === 1) throw new HubError('HUB_ERR_VALIDATION', 'line 1 of a CSV file is its header: fromLine must be 2 or more');
-      const resolved = await ingest.resolve(request.principal!.name, request.params.dataset);
-      const body = limited(payload, maxBytes);
-      const source: RowSource = format === 'csv'
-        ? csvRows(body, { dataset: request.params.dataset, coercer: resolved.coercer, firstDataLine: fromLine ?? 2 })
-        : ndjsonRows(body, { firstDataLine: fromLine ?? 1 });
-      const started = performance.now();
-      const result: FileImportResult = await importRows({ ingest, resolved, source, batchSize });
-      request.log.info({ dataset: result.dataset, format, lines: result.lines, accepted: result.accepted, rejected: result.rejectedCount, ms: Math.round(performance.now() - started) }, 'file imported');
-      if (result.accepted === 0) {
-        const message = result.rejectedCount === 0 ? 'the file holds no rows' : `none of the ${result.rejectedCount} rows of the file matches the schema of ${result.dataset}`;
-        throw new HubError('HUB_ERR_UNPROCESSABLE', message, { details: result });
+    async (request) => {
+      const payload = request.body;
+      try {
+        const format = formatOf(request.headers['content-type']);
+        if (!(payload instanceof Readable))
+          throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `send the file itself as the body, with Content-Type ${Object.keys(formats).join(' or ')}`);
+        const length = Number(request.headers['content-length']);
+        if (length > maxBytes) throw new HubError('HUB_ERR_PAYLOAD_TOO_LARGE', `the file is larger than ${maxBytes} bytes (HUB_FILE_MAX_BYTES): split it`);
+        const { fromLine } = request.query;
+        if (format === 'csv' && fromLine === 1) throw new HubError('HUB_ERR_VALIDATION', 'line 1 of a CSV file is its header: fromLine must be 2 or more');
+        const resolved = await ingest.resolve(request.principal!.name, request.params.dataset);
+        const body = limited(payload, maxBytes);
+        const source: RowSource =
+          format === 'csv'
+            ? csvRows(body, { dataset: request.params.dataset, coercer: resolved.coercer, firstDataLine: fromLine ?? 2 })
+            : ndjsonRows(body, { firstDataLine: fromLine ?? 1 });
+        const started = performance.now();
+        const result: FileImportResult = await importRows({ ingest, resolved, source, batchSize });
+        request.log.info(
+          {
+            dataset: result.dataset,
+            format,
+            lines: result.lines,
+            accepted: result.accepted,
+            rejected: result.rejectedCount,
+            ms: Math.round(performance.now() - started),
+          },
+          'file imported',
+        );
+        if (result.accepted === 0) {
+          const message =
+            result.rejectedCount === 0
+              ? 'the file holds no rows'
+              : `none of the ${result.rejectedCount} rows of the file matches the schema of ${result.dataset}`;
+          throw new HubError('HUB_ERR_UNPROCESSABLE', message, { details: result });
+        }
+        return result;
+      } catch (err) {
+        // The rest of the upload is read and dropped: closing the connection instead could reset it
+        // before the client has read the answer.
+        if (payload instanceof Readable && !payload.readableEnded && !payload.destroyed) payload.resume();
+        throw err;
       }
-      return result;
-    } catch (err) {
-      // The rest of the upload is read and dropped: closing the connection instead could reset it
-      // before the client has read the answer.
-      if (payload instanceof Readable && !payload.readableEnded && !payload.destroyed) payload.resume();
-      throw err;
-    }
-  });
+    },
+  );
 }

@@ -3,9 +3,7 @@ import type { FieldError } from './coerce.ts';
 export type FileFormat = 'csv' | 'ndjson';
 
 /** One row of an uploaded file: a record to check, or a line that could not even be read as one. */
-export type FileRow =
-  | { line: number; record: Record<string, unknown>; errors?: undefined }
-  | { line: number; record?: undefined; errors: FieldError[] };
+export type FileRow = { line: number; record: Record<string, unknown>; errors?: undefined } | { line: number; record?: undefined; errors: FieldError[] };
 
 /** The rows of one uploaded file, read as the consumer asks for them (the upload is never held whole). */
 export interface RowSource {

@@ -68,7 +68,8 @@ export function createFreshnessWatcher({ pool, log, intervalMs }: { pool: Pool; 
         [now, ...cycles.flat()],
       );
       const alerts = rows.map(toAlert);
-      for (const a of alerts) logger.warn({ entry: a.entryId, provider: a.provider, cycle: a.updateCycle, silentSince: a.silentSince }, 'provider silent past its update cycle');
+      for (const a of alerts)
+        logger.warn({ entry: a.entryId, provider: a.provider, cycle: a.updateCycle, silentSince: a.silentSince }, 'provider silent past its update cycle');
       return alerts;
     },
     async list({ open, provider }) {

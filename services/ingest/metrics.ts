@@ -19,7 +19,17 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
   const labelNames = ['dataset', 'provider', 'path'] as const;
   return {
     accepted: new Counter({ name: 'hub_ingest_records_accepted_total', help: 'records written to raw topics', labelNames, registers: [registry] }),
-    rejected: new Counter({ name: 'hub_ingest_records_rejected_total', help: 'records refused with a reason to the caller', labelNames, registers: [registry] }),
-    deadLettered: new Counter({ name: 'hub_ingest_dead_letters_total', help: 'raw records copied to hub.dead-letter', labelNames: ['topic'], registers: [registry] }),
+    rejected: new Counter({
+      name: 'hub_ingest_records_rejected_total',
+      help: 'records refused with a reason to the caller',
+      labelNames,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'hub_ingest_dead_letters_total',
+      help: 'raw records copied to hub.dead-letter',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
   };
 }

@@ -32,7 +32,15 @@ export function eventTimeOf(record: PublishRecord, now: number): number {
   return typeof updated === 'number' ? updated : now;
 }
 
-export function createRawPublisher({ producer, registry, onPublished }: { producer: HubProducer; registry: RegistryClient; onPublished?: PublishedListener }): RawPublisher {
+export function createRawPublisher({
+  producer,
+  registry,
+  onPublished,
+}: {
+  producer: HubProducer;
+  registry: RegistryClient;
+  onPublished?: PublishedListener;
+}): RawPublisher {
   return {
     async publish(target, path, records) {
       if (records.length === 0) return;

@@ -72,7 +72,8 @@ export function createRawRecordCheck({ registry }: { registry: RegistryClient })
       for (const name of [ingestHeaders.recordId, ingestHeaders.eventTime]) {
         if (!headerText(message.headers, name)) return { ok: false, reason: `the record lacks the ${name} header` };
       }
-      if (Number.isNaN(Date.parse(headerText(message.headers, ingestHeaders.eventTime) ?? ''))) return { ok: false, reason: `${ingestHeaders.eventTime} is not an ISO-8601 time` };
+      if (Number.isNaN(Date.parse(headerText(message.headers, ingestHeaders.eventTime) ?? '')))
+        return { ok: false, reason: `${ingestHeaders.eventTime} is not an ISO-8601 time` };
       return { ok: true, schemaId: id, value };
     },
     forget() {

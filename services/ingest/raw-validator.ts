@@ -81,14 +81,19 @@ export class RawTopicValidator {
         lastAt = Math.max(lastAt, Number(message.timestamp));
         path = (headerText(message.headers, ingestHeaders.path) as IngestPath | undefined) ?? 'kafka';
       } else {
-        this.#log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: verdict.reason }, 'raw record sent to the dead-letter topic');
+        this.#log.warn(
+          { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: verdict.reason },
+          'raw record sent to the dead-letter topic',
+        );
         this.#o.metrics?.deadLettered.inc({ topic: batch.topic });
         await this.#o.producer.send(deadLetterTopic, [
           {
             key: message.key,
             value: message.value,
             headers: {
-              ...Object.fromEntries(Object.entries(message.headers ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? (v[0] ?? '') : v]]))),
+              ...Object.fromEntries(
+                Object.entries(message.headers ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? (v[0] ?? '') : v]])),
+              ),
               [deadLetterHeaders.reason]: verdict.reason,
               [deadLetterHeaders.topic]: batch.topic,
               [deadLetterHeaders.partition]: String(batch.partition),

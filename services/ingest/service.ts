@@ -28,10 +28,27 @@ export interface IngestService {
   /** The raw topic, schema and coercer for a provider's dataset (cached briefly, dropped on catalog change). */
   resolve(provider: string, dataset: string): Promise<ResolvedTarget>;
   /** Checks every record, publishes the valid ones with acks=all, and lists the rest with their reasons. */
-  ingest(resolved: ResolvedTarget, records: readonly unknown[], path: IngestPath, options?: { text?: boolean; firstIndex?: number }): Promise<{ accepted: number; rejected: RejectedRecord[] }>;
+  ingest(
+    resolved: ResolvedTarget,
+    records: readonly unknown[],
+    path: IngestPath,
+    options?: { text?: boolean; firstIndex?: number },
+  ): Promise<{ accepted: number; rejected: RejectedRecord[] }>;
 }
 
-export function createIngestService({ catalog, registry, publisher, metrics, cacheTtlMs = 30_000 }: { catalog: CatalogService; registry: RegistryClient; publisher: RawPublisher; metrics?: IngestMetrics; cacheTtlMs?: number }): IngestService {
+export function createIngestService({
+  catalog,
+  registry,
+  publisher,
+  metrics,
+  cacheTtlMs = 30_000,
+}: {
+  catalog: CatalogService;
+  registry: RegistryClient;
+  publisher: RawPublisher;
+  metrics?: IngestMetrics;
+  cacheTtlMs?: number;
+}): IngestService {
   const targets = new Map<string, { resolved: ResolvedTarget; until: number }>();
   const coercers = new Map<number, RecordCoercer>();
   catalog.onChange((entry) => void targets.delete(`${entry.provider}/${entry.dataset}`));

@@ -51,7 +51,13 @@ export const settings = {
   freshnessInterval: { env: 'HUB_FRESHNESS_INTERVAL_MS', kind: 'int', default: '60000', min: 100, doc: 'how often update cycles are checked (ms)' },
   rawTopicPartitions: { env: 'HUB_RAW_TOPIC_PARTITIONS', kind: 'int', default: '3', min: 1, max: 1000, doc: 'partitions of a new raw topic' },
   ingestMaxBatch: { env: 'HUB_INGEST_MAX_BATCH', kind: 'int', default: '5000', min: 1, doc: 'records per HTTP ingest call' },
-  idempotencyLease: { env: 'HUB_IDEMPOTENCY_LEASE_MS', kind: 'int', default: '60000', min: 100, doc: 'an unfinished Idempotency-Key may be retried after (ms)' },
+  idempotencyLease: {
+    env: 'HUB_IDEMPOTENCY_LEASE_MS',
+    kind: 'int',
+    default: '60000',
+    min: 100,
+    doc: 'an unfinished Idempotency-Key may be retried after (ms)',
+  },
   fileMaxBytes: { env: 'HUB_FILE_MAX_BYTES', kind: 'int', default: String(2 * 1024 ** 3), min: 1, doc: 'largest file upload (bytes)' },
   fileBatch: { env: 'HUB_FILE_BATCH', kind: 'int', default: '500', min: 1, max: 5000, doc: 'rows of an uploaded file per publish (records)' },
   clientUrl: { env: 'HUB_URL', kind: 'url', default: 'http://127.0.0.1:8080', doc: 'the hub that client commands (hub import) talk to' },
@@ -59,16 +65,69 @@ export const settings = {
   landingSchemaPrefix: { env: 'HUB_LANDING_SCHEMA_PREFIX', kind: 'string', default: '-', doc: 'prefix of the Postgres schemas base and theme ("-" for none)' },
   cleansingGroup: { env: 'HUB_CLEANSING_GROUP', kind: 'string', default: 'hub-cleansing', doc: 'consumer group of the cleansing service' },
   cleansingChunk: { env: 'HUB_CLEANSING_CHUNK', kind: 'int', default: '500', min: 1, max: 10000, doc: 'records per landing transaction' },
-  verifyRate: { env: 'HUB_VERIFY_RATE', kind: 'int', default: '20', min: 1, doc: 'verification burst limit per principal (requests per second, token bucket of that size)' },
+  verifyRate: {
+    env: 'HUB_VERIFY_RATE',
+    kind: 'int',
+    default: '20',
+    min: 1,
+    doc: 'verification burst limit per principal (requests per second, token bucket of that size)',
+  },
   verifyDailyQuota: { env: 'HUB_VERIFY_DAILY_QUOTA', kind: 'int', default: '10000', min: 1, doc: 'verification requests per principal per day (China date)' },
-  verifyCrawlWindow: { env: 'HUB_VERIFY_CRAWL_WINDOW_MS', kind: 'int', default: '60000', min: 1000, doc: 'window in which distinct verified keys are counted for crawl detection (ms)' },
-  verifyCrawlKeys: { env: 'HUB_VERIFY_CRAWL_KEYS', kind: 'int', default: '50', min: 2, doc: 'distinct keys per principal in the crawl window above which it counts as crawling, sequential or not (keys)' },
-  verifyCrawlBlock: { env: 'HUB_VERIFY_CRAWL_BLOCK_MS', kind: 'int', default: '3600000', min: 1000, doc: 'how long a principal caught crawling is refused verification (ms)' },
-  verifyClaimsPerKey: { env: 'HUB_VERIFY_CLAIMS_PER_KEY', kind: 'int', default: '10', min: 1, doc: 'verifications of one key per principal per day (China date) before that key is refused (calls)' },
-  verifyNotSharedDailyQuota: { env: 'HUB_VERIFY_NOT_SHARED_DAILY_QUOTA', kind: 'int', default: '1000', min: 1, doc: 'verifications of not-shared datasets per principal per day (China date), within the daily quota (requests)' },
-  verifyNotSharedCrawlKeys: { env: 'HUB_VERIFY_NOT_SHARED_CRAWL_KEYS', kind: 'int', default: '20', min: 2, doc: 'distinct keys of not-shared datasets per principal in the crawl window above which it counts as crawling; never more than the crawl keys (keys)' },
-  verifyMismatchMinCalls: { env: 'HUB_VERIFY_MISMATCH_MIN_CALLS', kind: 'int', default: '50', min: 1, doc: 'answered verifications in the crawl window before the mismatch rate is judged (calls)' },
-  verifyMismatchRate: { env: 'HUB_VERIFY_MISMATCH_RATE', kind: 'fraction', default: '0.5', doc: 'share of answered verifications in the crawl window with any mismatch above which it counts as crawling (0 to 1)' },
+  verifyCrawlWindow: {
+    env: 'HUB_VERIFY_CRAWL_WINDOW_MS',
+    kind: 'int',
+    default: '60000',
+    min: 1000,
+    doc: 'window in which distinct verified keys are counted for crawl detection (ms)',
+  },
+  verifyCrawlKeys: {
+    env: 'HUB_VERIFY_CRAWL_KEYS',
+    kind: 'int',
+    default: '50',
+    min: 2,
+    doc: 'distinct keys per principal in the crawl window above which it counts as crawling, sequential or not (keys)',
+  },
+  verifyCrawlBlock: {
+    env: 'HUB_VERIFY_CRAWL_BLOCK_MS',
+    kind: 'int',
+    default: '3600000',
+    min: 1000,
+    doc: 'how long a principal caught crawling is refused verification (ms)',
+  },
+  verifyClaimsPerKey: {
+    env: 'HUB_VERIFY_CLAIMS_PER_KEY',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    doc: 'verifications of one key per principal per day (China date) before that key is refused (calls)',
+  },
+  verifyNotSharedDailyQuota: {
+    env: 'HUB_VERIFY_NOT_SHARED_DAILY_QUOTA',
+    kind: 'int',
+    default: '1000',
+    min: 1,
+    doc: 'verifications of not-shared datasets per principal per day (China date), within the daily quota (requests)',
+  },
+  verifyNotSharedCrawlKeys: {
+    env: 'HUB_VERIFY_NOT_SHARED_CRAWL_KEYS',
+    kind: 'int',
+    default: '20',
+    min: 2,
+    doc: 'distinct keys of not-shared datasets per principal in the crawl window above which it counts as crawling; never more than the crawl keys (keys)',
+  },
+  verifyMismatchMinCalls: {
+    env: 'HUB_VERIFY_MISMATCH_MIN_CALLS',
+    kind: 'int',
+    default: '50',
+    min: 1,
+    doc: 'answered verifications in the crawl window before the mismatch rate is judged (calls)',
+  },
+  verifyMismatchRate: {
+    env: 'HUB_VERIFY_MISMATCH_RATE',
+    kind: 'fraction',
+    default: '0.5',
+    doc: 'share of answered verifications in the crawl window with any mismatch above which it counts as crawling (0 to 1)',
+  },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -94,7 +153,13 @@ export interface HubConfig {
   readonly jurisdiction: JurisdictionId;
   readonly cleansing: { readonly schemaPrefix: string; readonly groupId: string; readonly chunk: number };
   readonly catalog: { readonly rawTopicPartitions: number };
-  readonly ingest: { readonly maxBatch: number; readonly idempotencyLeaseMs: number; readonly freshnessIntervalMs: number; readonly fileMaxBytes: number; readonly fileBatch: number };
+  readonly ingest: {
+    readonly maxBatch: number;
+    readonly idempotencyLeaseMs: number;
+    readonly freshnessIntervalMs: number;
+    readonly fileMaxBytes: number;
+    readonly fileBatch: number;
+  };
   /** Where client commands (hub import) send their requests. */
   readonly client: { readonly url: string; readonly token: string | null };
   readonly verification: {
@@ -198,15 +263,30 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
       clientId: str('kafkaClientId'),
       connectTimeoutMs: int('kafkaConnectTimeout'),
       requestTimeoutMs: int('kafkaRequestTimeout'),
-      local: { port: int('kafkaLocalPort'), controllerPort: int('kafkaLocalControllerPort'), heap: str('kafkaLocalHeap'), startTimeoutMs: int('kafkaLocalStartTimeout') },
+      local: {
+        port: int('kafkaLocalPort'),
+        controllerPort: int('kafkaLocalControllerPort'),
+        heap: str('kafkaLocalHeap'),
+        startTimeoutMs: int('kafkaLocalStartTimeout'),
+      },
     },
     registry: { url: opt('registryUrl'), username: opt('registryUsername'), password: opt('registryPassword') },
     auth: { cacheTtlMs: int('authCacheTtl') },
     retry: { initialDelayMs: int('retryInitialDelay'), maxDelayMs: int('retryMaxDelay'), maxElapsedMs: int('retryMaxElapsed') },
     jurisdiction: str('jurisdiction') as JurisdictionId,
-    cleansing: { schemaPrefix: str('landingSchemaPrefix') === '-' ? '' : str('landingSchemaPrefix'), groupId: str('cleansingGroup'), chunk: int('cleansingChunk') },
+    cleansing: {
+      schemaPrefix: str('landingSchemaPrefix') === '-' ? '' : str('landingSchemaPrefix'),
+      groupId: str('cleansingGroup'),
+      chunk: int('cleansingChunk'),
+    },
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
-    ingest: { maxBatch: int('ingestMaxBatch'), idempotencyLeaseMs: int('idempotencyLease'), freshnessIntervalMs: int('freshnessInterval'), fileMaxBytes: int('fileMaxBytes'), fileBatch: int('fileBatch') },
+    ingest: {
+      maxBatch: int('ingestMaxBatch'),
+      idempotencyLeaseMs: int('idempotencyLease'),
+      freshnessIntervalMs: int('freshnessInterval'),
+      fileMaxBytes: int('fileMaxBytes'),
+      fileBatch: int('fileBatch'),
+    },
     client: { url: str('clientUrl'), token: opt('clientToken') },
     verification: {
       ratePerSecond: int('verifyRate'),

@@ -38,7 +38,11 @@ export async function openRedis({ url, keyPrefix, connectTimeoutMs, log }: Redis
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new HubError('HUB_ERR_REDIS_UNAVAILABLE', `cannot reach Redis at ${redactUrl(url)} (${errorMessage(err)}): start Redis or point REDIS_URL at a running server`, { cause: err });
+    throw new HubError(
+      'HUB_ERR_REDIS_UNAVAILABLE',
+      `cannot reach Redis at ${redactUrl(url)} (${errorMessage(err)}): start Redis or point REDIS_URL at a running server`,
+      { cause: err },
+    );
   }
   return redis;
 }

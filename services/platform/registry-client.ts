@@ -73,7 +73,10 @@ export function createRegistryClient({ url, username, password }: RegistryClient
       }
     },
     async latest(subject) {
-      const body = await getJson<{ id: number; version: number; schema: string }>(`/subjects/${encodeURIComponent(subject)}/versions/latest`, `subject ${subject}`);
+      const body = await getJson<{ id: number; version: number; schema: string }>(
+        `/subjects/${encodeURIComponent(subject)}/versions/latest`,
+        `subject ${subject}`,
+      );
       return { id: body.id, version: body.version, schema: body.schema };
     },
     subjectsOf: (schemaId) => getJson<{ subject: string; version: number }[]>(`/schemas/ids/${schemaId}/versions`, `schema ${schemaId}`),

@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -318,10 +319,7 @@ export function validateSchemaConvention(json: unknown, file: string): SchemaCon
     const grade = raw.grade;
     if (grade === undefined) throw configError(file, `field "${name}" has no grade; grades are ${gradeList}`);
     if (typeof grade === 'number' && Number.isInteger(grade) && grade > maxGrade) {
-      throw configError(
-        file,
-        `field "${name}" has grade ${grade}; grades stop at ${maxGrade}: state secrets (涉密) are never allowed on the platform`,
-      );
+      throw configError(file, `field "${name}" has grade ${grade}; grades stop at ${maxGrade}: state secrets (涉密) are never allowed on the platform`);
     }
     if (grade !== 1 && grade !== 2 && grade !== 3 && grade !== 4) {
       throw configError(file, `field "${name}" has grade ${show(grade)}; a grade is an integer 1..${maxGrade}`);
@@ -368,14 +366,7 @@ function checkRules(
   }
 }
 
-function checkParam(
-  file: string,
-  field: string,
-  rule: ParsedRule,
-  param: ParamKind,
-  kind: Kind,
-  byName: ReadonlyMap<string, { kind: Kind }>,
-): void {
+function checkParam(file: string, field: string, rule: ParsedRule, param: ParamKind, kind: Kind, byName: ReadonlyMap<string, { kind: Kind }>): void {
   const { name, param: value } = rule;
   if (param === 'none') {
     if (value !== null) throw configError(file, `field "${field}": rule "${name}" takes no parameter`);
@@ -399,11 +390,7 @@ function checkParam(
   }
 }
 
-function checkBusinessKey(
-  file: string,
-  raw: unknown,
-  byName: ReadonlyMap<string, { nullable: boolean; rules: readonly string[] }>,
-): readonly string[] {
+function checkBusinessKey(file: string, raw: unknown, byName: ReadonlyMap<string, { nullable: boolean; rules: readonly string[] }>): readonly string[] {
   if (raw === undefined) throw configError(file, 'businessKey is missing; declare "businessKey": ["<field>", ...]');
   if (!isArray(raw) || raw.length === 0 || !raw.every((k): k is string => typeof k === 'string')) {
     throw configError(file, 'businessKey must be a non-empty array of field names');
@@ -441,7 +428,7 @@ export function parseDatasetSchema(rawText: string, file: string): DatasetSchema
 }
 
 async function listAvscFiles(root: string, dir: string, into: string[]): Promise<void> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {

@@ -16,13 +16,19 @@ export const departmentNamePattern = /^[a-z][a-z0-9-]{1,39}$/;
 
 export function checkPrincipal(name: string, role: string): asserts role is Role {
   if (!principalNamePattern.test(name)) {
-    throw new HubError('HUB_ERR_VALIDATION', `principal name "${name}" must be 2-63 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter`);
+    throw new HubError(
+      'HUB_ERR_VALIDATION',
+      `principal name "${name}" must be 2-63 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter`,
+    );
   }
   if (!(roles as readonly string[]).includes(role)) {
     throw new HubError('HUB_ERR_VALIDATION', `role "${role}" is not one of ${roles.join(', ')}`);
   }
   if (role === 'department' && !departmentNamePattern.test(name)) {
-    throw new HubError('HUB_ERR_VALIDATION', `department name "${name}" must be 2-40 characters: lower-case letters, digits or "-", starting with a letter (it becomes part of topic names)`);
+    throw new HubError(
+      'HUB_ERR_VALIDATION',
+      `department name "${name}" must be 2-40 characters: lower-case letters, digits or "-", starting with a letter (it becomes part of topic names)`,
+    );
   }
 }
 

@@ -63,7 +63,17 @@ export async function authenticate({ authenticator, header }: { authenticator: A
   return principal;
 }
 
-export async function requireSubjectWrite({ principal, subject, write, canWriteSubject }: { principal: Principal; subject: string; write: SubjectWrite; canWriteSubject: CanWriteSubject }): Promise<void> {
+export async function requireSubjectWrite({
+  principal,
+  subject,
+  write,
+  canWriteSubject,
+}: {
+  principal: Principal;
+  subject: string;
+  write: SubjectWrite;
+  canWriteSubject: CanWriteSubject;
+}): Promise<void> {
   if (!(await canWriteSubject(principal, subject, write))) {
     throw registryErrors.forbidden(`Forbidden: principal "${principal.name}" (role ${principal.role}) may not change subject "${subject}"`);
   }
@@ -71,6 +81,8 @@ export async function requireSubjectWrite({ principal, subject, write, canWriteS
 
 export function requireGlobalWrite(principal: Principal): void {
   if (!canWriteGlobal(principal)) {
-    throw registryErrors.forbidden(`Forbidden: principal "${principal.name}" (role ${principal.role}) may not change the registry's global settings; only authority and service may`);
+    throw registryErrors.forbidden(
+      `Forbidden: principal "${principal.name}" (role ${principal.role}) may not change the registry's global settings; only authority and service may`,
+    );
   }
 }

@@ -33,7 +33,15 @@ function cannotRead(reader: Type, writer: Type): string | null {
  * written with the candidate. FULL: both. Non-transitive levels look at the latest version only.
  * Returns one message per problem; empty means compatible.
  */
-export function checkCompatibility({ candidate, previous, level }: { candidate: Type; previous: readonly PreviousVersion[]; level: CompatibilityLevel }): string[] {
+export function checkCompatibility({
+  candidate,
+  previous,
+  level,
+}: {
+  candidate: Type;
+  previous: readonly PreviousVersion[];
+  level: CompatibilityLevel;
+}): string[] {
   if (level === 'NONE' || previous.length === 0) return [];
   const against = isTransitive(level) ? previous : previous.slice(-1);
   const base = level.replace('_TRANSITIVE', '');
@@ -41,11 +49,17 @@ export function checkCompatibility({ candidate, previous, level }: { candidate: 
   for (const old of against) {
     if (base === 'BACKWARD' || base === 'FULL') {
       const reason = cannotRead(candidate, old.type);
-      if (reason) problems.push(`{oldSchemaVersion: ${old.version}, compatibility: '${level}', description: 'the new schema cannot read data written with version ${old.version}: ${reason}'}`);
+      if (reason)
+        problems.push(
+          `{oldSchemaVersion: ${old.version}, compatibility: '${level}', description: 'the new schema cannot read data written with version ${old.version}: ${reason}'}`,
+        );
     }
     if (base === 'FORWARD' || base === 'FULL') {
       const reason = cannotRead(old.type, candidate);
-      if (reason) problems.push(`{oldSchemaVersion: ${old.version}, compatibility: '${level}', description: 'version ${old.version} cannot read data written with the new schema: ${reason}'}`);
+      if (reason)
+        problems.push(
+          `{oldSchemaVersion: ${old.version}, compatibility: '${level}', description: 'version ${old.version} cannot read data written with the new schema: ${reason}'}`,
+        );
     }
   }
   return problems;

@@ -32,10 +32,8 @@ export const registryErrors = {
   subjectNotFound: (subject: string) => new RegistryError(404, 40401, `Subject '${subject}' not found.`),
   versionNotFound: (version: number | string) => new RegistryError(404, 40402, `Version ${version} not found.`),
   schemaNotFound: (id?: number | string) => new RegistryError(404, 40403, id === undefined ? 'Schema not found' : `Schema ${id} not found`),
-  subjectSoftDeleted: (subject: string) =>
-    new RegistryError(404, 40404, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`),
-  subjectNotSoftDeleted: (subject: string) =>
-    new RegistryError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`),
+  subjectSoftDeleted: (subject: string) => new RegistryError(404, 40404, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`),
+  subjectNotSoftDeleted: (subject: string) => new RegistryError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`),
   versionSoftDeleted: (subject: string, version: number) =>
     new RegistryError(404, 40406, `Subject '${subject}' Version ${version} was soft deleted. Set permanent=true to delete permanently`),
   versionNotSoftDeleted: (subject: string, version: number) =>
@@ -53,13 +51,18 @@ export const registryErrors = {
     ),
   invalidSchema: (message: string) => new RegistryError(422, 42201, message),
   invalidVersion: (version: string) =>
-    new RegistryError(422, 42202, `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`),
+    new RegistryError(
+      422,
+      42202,
+      `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+    ),
   invalidCompatibilityLevel: (given: unknown) =>
     new RegistryError(422, 42203, `Invalid compatibility level ${JSON.stringify(given ?? null)}. ${compatibilityLevelHint}`),
   invalidMode: (given: unknown) =>
     new RegistryError(422, 42204, `Invalid mode ${JSON.stringify(given ?? null)}. Valid values are READWRITE, READONLY, READONLY_OVERRIDE and IMPORT`),
   operationNotPermitted: (message: string) => new RegistryError(422, 42205, message),
-  invalidSubject: (subject: string) => new RegistryError(422, 42208, `Invalid subject ${JSON.stringify(subject)}: it must be non-empty and free of control characters`),
+  invalidSubject: (subject: string) =>
+    new RegistryError(422, 42208, `Invalid subject ${JSON.stringify(subject)}: it must be non-empty and free of control characters`),
   internal: () => new RegistryError(500, 500, 'Internal Server Error: the registry failed unexpectedly; the error is in the hub log'),
   store: (err: unknown) =>
     new RegistryError(

@@ -7,7 +7,7 @@ import { modes, type CompatibilityLevel, type Mode, type SchemaRequest, type Ver
 const maxInt = 2 ** 31 - 1;
 
 export function parseSubject(raw: string): string {
-  if (raw === '' || /[\u0000-\u001f\u007f]/.test(raw)) throw registryErrors.invalidSubject(raw);
+  if (raw === '' || [...raw].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw registryErrors.invalidSubject(raw);
   return raw;
 }
 
@@ -71,7 +71,9 @@ function optionalPositiveInt(body: Record<string, unknown>, name: string): numbe
  * normalize, ...) are ignored; `id` and `version` only matter to register.
  */
 export function parseSchemaRequest(body: unknown): SchemaRequest {
-  const o = asObject(body, () => registryErrors.invalidSchema('The request body must be a JSON object such as {"schema": "<the Avro schema as a JSON string>"}'));
+  const o = asObject(body, () =>
+    registryErrors.invalidSchema('The request body must be a JSON object such as {"schema": "<the Avro schema as a JSON string>"}'),
+  );
   const { schema, schemaType, references } = o;
   if (schema === undefined || schema === null) throw registryErrors.invalidSchema('Empty schema: the request body has no "schema" field');
   if (typeof schema !== 'string') {
@@ -83,7 +85,9 @@ export function parseSchemaRequest(body: unknown): SchemaRequest {
   if (references !== undefined && references !== null) {
     if (!Array.isArray(references)) throw registryErrors.invalidSchema(`"references" must be an array, got ${describe(references)}`);
     if (references.length > 0) {
-      throw registryErrors.invalidSchema('Schema references are not supported by this registry: inline the referenced types in the schema and send "references": []');
+      throw registryErrors.invalidSchema(
+        'Schema references are not supported by this registry: inline the referenced types in the schema and send "references": []',
+      );
     }
   }
   const request: SchemaRequest = { schema, schemaType: 'AVRO' };

@@ -93,7 +93,10 @@ function queries(db: Db): RegistryQueries {
       return r ? toSchema(r) : null;
     },
     async schemaByFingerprint(schemaType, fingerprint) {
-      const r = await first<SchemaRow>('SELECT id, schema_type, schema, fingerprint FROM registry_schemas WHERE schema_type = $1 AND fingerprint = $2', [schemaType, fingerprint]);
+      const r = await first<SchemaRow>('SELECT id, schema_type, schema, fingerprint FROM registry_schemas WHERE schema_type = $1 AND fingerprint = $2', [
+        schemaType,
+        fingerprint,
+      ]);
       return r ? toSchema(r) : null;
     },
     async lockSchemaIds() {
@@ -107,7 +110,13 @@ function queries(db: Db): RegistryQueries {
         );
         return (r as { id: number }).id;
       }
-      await rows('INSERT INTO registry_schemas (id, schema_type, schema, canonical, fingerprint) VALUES ($1, $2, $3, $4, $5)', [id, schemaType, schema, canonical, fingerprint]);
+      await rows('INSERT INTO registry_schemas (id, schema_type, schema, canonical, fingerprint) VALUES ($1, $2, $3, $4, $5)', [
+        id,
+        schemaType,
+        schema,
+        canonical,
+        fingerprint,
+      ]);
       await rows(
         `SELECT setval(seq, $1) FROM (SELECT pg_get_serial_sequence('registry_schemas', 'id')::regclass AS seq) s
           WHERE $1 > COALESCE(pg_sequence_last_value(seq), 0)`,
@@ -116,7 +125,10 @@ function queries(db: Db): RegistryQueries {
       return id;
     },
     async versions(subject, { includeDeleted }) {
-      const r = await rows<VersionRow>(`SELECT ${versionColumns} FROM ${versionJoin} WHERE v.subject = $1 AND ($2 OR NOT v.deleted) ORDER BY v.version`, [subject, includeDeleted]);
+      const r = await rows<VersionRow>(`SELECT ${versionColumns} FROM ${versionJoin} WHERE v.subject = $1 AND ($2 OR NOT v.deleted) ORDER BY v.version`, [
+        subject,
+        includeDeleted,
+      ]);
       return r.map(toVersion);
     },
     async versionBySchema(subject, { schemaType, fingerprint }, { includeDeleted }) {
@@ -165,7 +177,9 @@ function queries(db: Db): RegistryQueries {
       return r?.found ?? false;
     },
     async getConfig(subject) {
-      return (await first<{ compatibility: CompatibilityLevel }>('SELECT compatibility FROM registry_configs WHERE subject = $1', [subject]))?.compatibility ?? null;
+      return (
+        (await first<{ compatibility: CompatibilityLevel }>('SELECT compatibility FROM registry_configs WHERE subject = $1', [subject]))?.compatibility ?? null
+      );
     },
     async setConfig(subject, level) {
       await rows(
@@ -175,7 +189,10 @@ function queries(db: Db): RegistryQueries {
       );
     },
     async deleteConfig(subject) {
-      return (await first<{ compatibility: CompatibilityLevel }>('DELETE FROM registry_configs WHERE subject = $1 RETURNING compatibility', [subject]))?.compatibility ?? null;
+      return (
+        (await first<{ compatibility: CompatibilityLevel }>('DELETE FROM registry_configs WHERE subject = $1 RETURNING compatibility', [subject]))
+          ?.compatibility ?? null
+      );
     },
     async getMode(subject) {
       return (await first<{ mode: Mode }>('SELECT mode FROM registry_modes WHERE subject = $1', [subject]))?.mode ?? null;

@@ -136,30 +136,88 @@ export function createApplicationStore({ pool }: { pool: Pool }) {
       return { ...s, createdAt: rows[0]!.created_at.toISOString() };
     },
     async scenarios(): Promise<Scenario[]> {
-      const { rows } = await pool.query<{ id: string; name: string; purpose: string; legal_basis: string; datasets: DatasetRequest[]; allowed_roles: string[]; max_validity_days: number; intended_use: IntendedUse; created_by: string; created_at: Date }>('SELECT * FROM scenarios ORDER BY id');
-      return rows.map((r) => ({ id: r.id, name: r.name, purpose: r.purpose, legalBasis: r.legal_basis, datasets: r.datasets, allowedRoles: r.allowed_roles, maxValidityDays: r.max_validity_days, use: r.intended_use, createdBy: r.created_by, createdAt: r.created_at.toISOString() }));
+      const { rows } = await pool.query<{
+        id: string;
+        name: string;
+        purpose: string;
+        legal_basis: string;
+        datasets: DatasetRequest[];
+        allowed_roles: string[];
+        max_validity_days: number;
+        intended_use: IntendedUse;
+        created_by: string;
+        created_at: Date;
+      }>('SELECT * FROM scenarios ORDER BY id');
+      return rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        purpose: r.purpose,
+        legalBasis: r.legal_basis,
+        datasets: r.datasets,
+        allowedRoles: r.allowed_roles,
+        maxValidityDays: r.max_validity_days,
+        use: r.intended_use,
+        createdBy: r.created_by,
+        createdAt: r.created_at.toISOString(),
+      }));
     },
     async insert(db: Db, a: Omit<Application, 'createdAt' | 'decidedAt' | 'decidedBy' | 'reason' | 'basis' | 'grantId'>): Promise<void> {
       await db.query(
         `INSERT INTO applications (id, consumer, purpose, datasets, valid_from, valid_until, confidentiality_ref, scenario_id, status, provider, jurisdiction, answer_due, intended_use)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [a.id, a.consumer, a.purpose, JSON.stringify(a.datasets), a.validFrom, a.validUntil, a.confidentialityRef, a.scenarioId, a.status, a.provider, a.jurisdiction, a.answerDue, a.use],
+        [
+          a.id,
+          a.consumer,
+          a.purpose,
+          JSON.stringify(a.datasets),
+          a.validFrom,
+          a.validUntil,
+          a.confidentialityRef,
+          a.scenarioId,
+          a.status,
+          a.provider,
+          a.jurisdiction,
+          a.answerDue,
+          a.use,
+        ],
       );
     },
     async insertDecisions(db: Db, applicationId: string, decisions: readonly { decider: string; fields: string[] }[]): Promise<void> {
       for (const d of decisions) {
-        await db.query('INSERT INTO application_decisions (application_id, decider, fields) VALUES ($1, $2, $3)', [applicationId, d.decider, JSON.stringify(d.fields)]);
+        await db.query('INSERT INTO application_decisions (application_id, decider, fields) VALUES ($1, $2, $3)', [
+          applicationId,
+          d.decider,
+          JSON.stringify(d.fields),
+        ]);
       }
     },
     async decisions(db: Db, applicationId: string): Promise<Decision[]> {
-      const { rows } = await db.query<{ decider: string; fields: string[]; status: DecisionStatus; decided_by: string | null; decided_at: Date | null; reason: string | null; basis: string | null }>(
-        'SELECT * FROM application_decisions WHERE application_id = $1 ORDER BY decider',
-        [applicationId],
-      );
-      return rows.map((r) => ({ decider: r.decider, fields: r.fields, status: r.status, decidedBy: r.decided_by, decidedAt: iso(r.decided_at), reason: r.reason, basis: r.basis }));
+      const { rows } = await db.query<{
+        decider: string;
+        fields: string[];
+        status: DecisionStatus;
+        decided_by: string | null;
+        decided_at: Date | null;
+        reason: string | null;
+        basis: string | null;
+      }>('SELECT * FROM application_decisions WHERE application_id = $1 ORDER BY decider', [applicationId]);
+      return rows.map((r) => ({
+        decider: r.decider,
+        fields: r.fields,
+        status: r.status,
+        decidedBy: r.decided_by,
+        decidedAt: iso(r.decided_at),
+        reason: r.reason,
+        basis: r.basis,
+      }));
     },
     /** Records one decider's answer; false when it had already answered. */
-    async decide(db: Db, applicationId: string, decider: string, d: { status: 'approved' | 'refused'; by: string; reason: string | null; basis: string | null }): Promise<boolean> {
+    async decide(
+      db: Db,
+      applicationId: string,
+      decider: string,
+      d: { status: 'approved' | 'refused'; by: string; reason: string | null; basis: string | null },
+    ): Promise<boolean> {
       const { rowCount } = await db.query(
         `UPDATE application_decisions SET status = $3, decided_by = $4, decided_at = now(), reason = $5, basis = $6 WHERE application_id = $1 AND decider = $2 AND status = 'pending'`,
         [applicationId, decider, d.status, d.by, d.reason, d.basis],
@@ -180,7 +238,11 @@ export function createApplicationStore({ pool }: { pool: Pool }) {
       );
       return rows.map(toApplication);
     },
-    async update(db: Db, id: string, change: { status: ApplicationStatus; decidedBy?: string; reason?: string | null; basis?: string | null; grantId?: string | null }): Promise<void> {
+    async update(
+      db: Db,
+      id: string,
+      change: { status: ApplicationStatus; decidedBy?: string; reason?: string | null; basis?: string | null; grantId?: string | null },
+    ): Promise<void> {
       await db.query(
         `UPDATE applications SET status = $2, decided_by = COALESCE($3, decided_by), decided_at = CASE WHEN $3::text IS NULL THEN decided_at ELSE now() END,
            reason = COALESCE($4, reason), basis = COALESCE($5, basis), grant_id = COALESCE($6, grant_id) WHERE id = $1`,
@@ -195,7 +257,10 @@ export function createApplicationStore({ pool }: { pool: Pool }) {
       );
     },
     async steps(id: string): Promise<Step[]> {
-      const { rows } = await pool.query<{ seq: number; at: Date; actor: string; action: string; detail: Record<string, unknown> }>('SELECT * FROM application_steps WHERE application_id = $1 ORDER BY seq', [id]);
+      const { rows } = await pool.query<{ seq: number; at: Date; actor: string; action: string; detail: Record<string, unknown> }>(
+        'SELECT * FROM application_steps WHERE application_id = $1 ORDER BY seq',
+        [id],
+      );
       return rows.map((r) => ({ seq: r.seq, at: r.at.toISOString(), actor: r.actor, action: r.action, detail: r.detail }));
     },
     async schedule(db: Db, kind: TimerKind, applicationId: string, dueAt: Date): Promise<void> {

@@ -59,7 +59,17 @@ interface Share {
  * authority, who consults them), who answer within the jurisdiction's period, silence meaning what
  * the profile says; not-shared data is only ever granted for verification. Every step is recorded.
  */
-export function createSharingService({ pool, store, catalog, grants, verificationGrants, profile, log, audit, instance = `hub-${process.pid}` }: {
+export function createSharingService({
+  pool,
+  store,
+  catalog,
+  grants,
+  verificationGrants,
+  profile,
+  log,
+  audit,
+  instance = `hub-${process.pid}`,
+}: {
   pool: Pool;
   audit?: AuditLog;
   store: ApplicationStore;
@@ -73,7 +83,13 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
   const logger = log.child({ module: 'sharing' });
 
   /** A step of an application, also written to the audit trail: who, purpose, approver, what data, when, how. */
-  async function step(db: Pool | PoolClient, app: { id: string; consumer: string; purpose: string; datasets: DatasetRequest[]; provider: string | null }, actor: string, action: string, detail: Record<string, unknown> = {}): Promise<void> {
+  async function step(
+    db: Pool | PoolClient,
+    app: { id: string; consumer: string; purpose: string; datasets: DatasetRequest[]; provider: string | null },
+    actor: string,
+    action: string,
+    detail: Record<string, unknown> = {},
+  ): Promise<void> {
     await store.step(db, app.id, actor, action, detail);
     await audit?.append(db, {
       actor,
@@ -99,7 +115,10 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
     // The terms of those who answer for the requested fields hold (the strictest of them): a
     // co-provider without authority cannot make another's data unshareable.
     const answerable = new Set([contract.owner, ...request.fields.map((f) => contract.authorities[f] ?? contract.owner)]);
-    const shareType = entries.filter((e) => answerable.has(e.provider)).map((e) => e.shareType).reduce((a, b) => (strictness[b] > strictness[a] ? b : a), 'unconditional' as ShareType);
+    const shareType = entries
+      .filter((e) => answerable.has(e.provider))
+      .map((e) => e.shareType)
+      .reduce((a, b) => (strictness[b] > strictness[a] ? b : a), 'unconditional' as ShareType);
     return { shareType, contract, fields };
   }
 
@@ -126,7 +145,13 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
     const grantId = `g-${app.id.slice(4)}`;
     if (app.use === 'verification') {
       await withTransaction(pool, async (client) => {
-        await verificationGrants.activate(client, { id: grantId, applicationId: app.id, consumer: app.consumer, datasets: app.datasets, expiresAt: new Date(app.validUntil) });
+        await verificationGrants.activate(client, {
+          id: grantId,
+          applicationId: app.id,
+          consumer: app.consumer,
+          datasets: app.datasets,
+          expiresAt: new Date(app.validUntil),
+        });
         await store.update(client, app.id, { status: 'granted', decidedBy: actor, grantId });
         await step(client, app, actor, 'granted', { how, grantId, use: 'verification' });
         await store.schedule(client, 'grant-expires', app.id, new Date(app.validUntil));
@@ -135,7 +160,15 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
       await grants.activate({ id: grantId, consumer: app.consumer, datasets: app.datasets, expiresAt: new Date(app.validUntil), purpose: app.purpose });
       await withTransaction(pool, async (client) => {
         await store.update(client, app.id, { status: 'granted', decidedBy: actor, grantId });
-        await step(client, app, actor, 'granted', { how, grantId, aclsCreated: grantAcls(grantId, app.consumer, app.datasets.map((d) => d.dataset)) });
+        await step(client, app, actor, 'granted', {
+          how,
+          grantId,
+          aclsCreated: grantAcls(
+            grantId,
+            app.consumer,
+            app.datasets.map((d) => d.dataset),
+          ),
+        });
         await store.schedule(client, 'grant-expires', app.id, new Date(app.validUntil));
       });
     }
@@ -149,7 +182,14 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
       return { grantId: app.grantId, use: 'verification' };
     }
     await grants.revoke(app.grantId!, reason);
-    return { grantId: app.grantId, aclsDeleted: grantAcls(app.grantId!, app.consumer, app.datasets.map((d) => d.dataset)) };
+    return {
+      grantId: app.grantId,
+      aclsDeleted: grantAcls(
+        app.grantId!,
+        app.consumer,
+        app.datasets.map((d) => d.dataset),
+      ),
+    };
   }
 
   const service: SharingService = {
@@ -174,20 +214,28 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
       const use = input.use ?? 'subscription';
       const from = input.validFrom ? new Date(input.validFrom) : new Date();
       const until = new Date(input.validUntil);
-      if (Number.isNaN(from.getTime()) || Number.isNaN(until.getTime()) || until <= from) throw new HubError('HUB_ERR_VALIDATION', 'validUntil must be a time after validFrom (ISO-8601)');
+      if (Number.isNaN(from.getTime()) || Number.isNaN(until.getTime()) || until <= from)
+        throw new HubError('HUB_ERR_VALIDATION', 'validUntil must be a time after validFrom (ISO-8601)');
       if (until.getTime() < Date.now()) throw new HubError('HUB_ERR_VALIDATION', 'validUntil is in the past');
       if (new Set(input.datasets.map((d) => d.dataset)).size !== input.datasets.length) throw new HubError('HUB_ERR_VALIDATION', 'name each dataset once');
       const shares = await Promise.all(input.datasets.map(shareOf));
       const notShared = input.datasets.filter((_, i) => shares[i]!.shareType === 'not_shared');
       if (notShared.length > 0 && use !== 'verification') {
-        throw new HubError('HUB_ERR_UNPROCESSABLE', `${notShared.map((d) => d.dataset).join(', ')} is not shared: it can only be verified, never delivered; apply with "use": "verification" (Quanzhou 5(4), Zhongshan 22)`);
+        throw new HubError(
+          'HUB_ERR_UNPROCESSABLE',
+          `${notShared.map((d) => d.dataset).join(', ')} is not shared: it can only be verified, never delivered; apply with "use": "verification" (Quanzhou 5(4), Zhongshan 22)`,
+        );
       }
       const days = Math.ceil((until.getTime() - from.getTime()) / dayMs);
       const scenarios = await store.scenarios();
       const scenario = input.scenarioId ? scenarios.find((s) => s.id === input.scenarioId) : scenarios.find((s) => fits(s, input, use, by, days));
       if (input.scenarioId && !scenario) throw new HubError('HUB_ERR_NOT_FOUND', `no scenario ${input.scenarioId}`);
       const scenarioFits = scenario ? fits(scenario, input, use, by, days) : false;
-      if (input.scenarioId && !scenarioFits) throw new HubError('HUB_ERR_UNPROCESSABLE', `the request does not fit scenario ${input.scenarioId}: datasets, fields, use, role or validity (${scenario?.maxValidityDays} days at most) exceed it`);
+      if (input.scenarioId && !scenarioFits)
+        throw new HubError(
+          'HUB_ERR_UNPROCESSABLE',
+          `the request does not fit scenario ${input.scenarioId}: datasets, fields, use, role or validity (${scenario?.maxValidityDays} days at most) exceed it`,
+        );
       const providerDeciders = scenarioFits ? [] : decidersOf(input.datasets, shares);
       const pending = providerDeciders.length > 0;
       if (pending && !input.confidentialityRef?.trim()) {
@@ -219,7 +267,11 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
         if (pending) {
           await store.insertDecisions(client, id, deciders);
           if (byAuthority) {
-            await step(client, appRef, 'hub', 'sent-to-authority', { answerDue: answerDue!.toISOString(), consult: providerDeciders, basis: profile.application.basis });
+            await step(client, appRef, 'hub', 'sent-to-authority', {
+              answerDue: answerDue!.toISOString(),
+              consult: providerDeciders,
+              basis: profile.application.basis,
+            });
           } else {
             await step(client, appRef, 'hub', 'sent-to-provider', { answerDue: answerDue!.toISOString(), deciders, basis: profile.application.basis });
           }
@@ -228,33 +280,51 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
       });
       const app = (await store.byId(pool, id))!;
       if (pending) return app;
-      return grant(app, 'hub', scenarioFits ? `fits scenario ${scenario!.id}` : 'unconditional data within the contract\'s fields');
+      return grant(app, 'hub', scenarioFits ? `fits scenario ${scenario!.id}` : "unconditional data within the contract's fields");
     },
 
     async decide(id, { approve, reason, basis }, by) {
       const app = await store.byId(pool, id);
       if (!app) throw new HubError('HUB_ERR_NOT_FOUND', `no application ${id}`);
-      if (app.status !== 'pending-provider' && app.status !== 'escalated') throw new HubError('HUB_ERR_CONFLICT', `application ${id} is ${app.status}, not waiting for a decision`);
-      if (!approve && (!reason?.trim() || !basis?.trim())) throw new HubError('HUB_ERR_VALIDATION', 'a refusal states its reasons and basis: send reason and basis');
+      if (app.status !== 'pending-provider' && app.status !== 'escalated')
+        throw new HubError('HUB_ERR_CONFLICT', `application ${id} is ${app.status}, not waiting for a decision`);
+      if (!approve && (!reason?.trim() || !basis?.trim()))
+        throw new HubError('HUB_ERR_VALIDATION', 'a refusal states its reasons and basis: send reason and basis');
       const decisions = await store.decisions(pool, id);
       // Escalated: the authority decides the whole application; otherwise each decider its own part.
-      const mine = app.status === 'escalated'
-        ? (by.role === 'authority' ? decisions.filter((d) => d.status === 'pending') : [])
-        : decisions.filter((d) => d.status === 'pending' && (by.role === 'authority' ? d.decider === authorityDecider : by.role === 'department' && d.decider === by.name));
+      const mine =
+        app.status === 'escalated'
+          ? by.role === 'authority'
+            ? decisions.filter((d) => d.status === 'pending')
+            : []
+          : decisions.filter(
+              (d) => d.status === 'pending' && (by.role === 'authority' ? d.decider === authorityDecider : by.role === 'department' && d.decider === by.name),
+            );
       if (mine.length === 0) {
         const deciders = decisions.map((d) => (d.decider === authorityDecider ? 'the data authority' : d.decider)).join(', ');
         if (by.role === 'department' && decisions.some((d) => d.decider === authorityDecider)) {
-          throw new HubError('HUB_ERR_FORBIDDEN', `under ${profile.application.basis} the data authority decides application ${id} after consulting the provider: send your opinion with POST /api/v1/applications/${id}/opinion`);
+          throw new HubError(
+            'HUB_ERR_FORBIDDEN',
+            `under ${profile.application.basis} the data authority decides application ${id} after consulting the provider: send your opinion with POST /api/v1/applications/${id}/opinion`,
+          );
         }
-        throw new HubError('HUB_ERR_FORBIDDEN', `only ${deciders || 'its deciders'} decide${app.status === 'escalated' ? '' : 's'} application ${id}${app.status === 'escalated' ? ' (escalated: the data authority)' : ''}: nobody decides for another's data`);
+        throw new HubError(
+          'HUB_ERR_FORBIDDEN',
+          `only ${deciders || 'its deciders'} decide${app.status === 'escalated' ? '' : 's'} application ${id}${app.status === 'escalated' ? ' (escalated: the data authority)' : ''}: nobody decides for another's data`,
+        );
       }
       const outcome = await withTransaction(pool, async (client) => {
         const locked = await store.byId(client, id, { lock: true });
-        if (!locked || (locked.status !== 'pending-provider' && locked.status !== 'escalated')) throw new HubError('HUB_ERR_CONFLICT', `application ${id} was decided meanwhile`);
+        if (!locked || (locked.status !== 'pending-provider' && locked.status !== 'escalated'))
+          throw new HubError('HUB_ERR_CONFLICT', `application ${id} was decided meanwhile`);
         for (const d of mine) {
           await store.decide(client, id, d.decider, { status: approve ? 'approved' : 'refused', by: by.name, reason: reason ?? null, basis: basis ?? null });
         }
-        await step(client, app, by.name, approve ? 'approved' : 'refused', { reason: reason ?? null, basis: basis ?? null, fields: mine.flatMap((d) => d.fields) });
+        await step(client, app, by.name, approve ? 'approved' : 'refused', {
+          reason: reason ?? null,
+          basis: basis ?? null,
+          fields: mine.flatMap((d) => d.fields),
+        });
         if (!approve) {
           await store.update(client, id, { status: 'refused', decidedBy: by.name, reason: reason!, basis: basis! });
           return 'refused' as const;
@@ -262,7 +332,8 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
         const all = await store.decisions(client, id);
         return all.every((d) => d.status === 'approved') ? ('grant' as const) : ('waiting' as const);
       });
-      if (outcome === 'grant') return grant(app, by.name, by.role === 'authority' ? 'approved by the data authority' : 'approved by the authoritative providers');
+      if (outcome === 'grant')
+        return grant(app, by.name, by.role === 'authority' ? 'approved by the data authority' : 'approved by the authoritative providers');
       return (await store.byId(pool, id))!;
     },
 
@@ -271,12 +342,17 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
       if (!app) throw new HubError('HUB_ERR_NOT_FOUND', `no application ${id}`);
       const decisions = await store.decisions(pool, id);
       const asked = decisions.find((d) => d.decider === authorityDecider);
-      const consulted = (await Promise.all(app.datasets.map(async (d) => {
-        const c = await catalog.contract(d.dataset);
-        return d.fields.some((f) => (c.authorities[f] ?? c.owner) === by.name);
-      }))).some(Boolean);
+      const consulted = (
+        await Promise.all(
+          app.datasets.map(async (d) => {
+            const c = await catalog.contract(d.dataset);
+            return d.fields.some((f) => (c.authorities[f] ?? c.owner) === by.name);
+          }),
+        )
+      ).some(Boolean);
       if (!asked || !consulted || by.role !== 'department') throw new HubError('HUB_ERR_FORBIDDEN', `${by.name} is not consulted on application ${id}`);
-      if (app.status !== 'pending-provider' && app.status !== 'escalated') throw new HubError('HUB_ERR_CONFLICT', `application ${id} is ${app.status}, not waiting for a decision`);
+      if (app.status !== 'pending-provider' && app.status !== 'escalated')
+        throw new HubError('HUB_ERR_CONFLICT', `application ${id} is ${app.status}, not waiting for a decision`);
       await step(pool, app, by.name, 'provider-opinion', { agree, note });
       return app;
     },
@@ -309,7 +385,8 @@ export function createSharingService({ pool, store, catalog, grants, verificatio
             const silence = rules.onSilence;
             await step(pool, app, 'hub', 'provider-silent', { rule: silence, basis: rules.basis });
             if (silence === 'consent') await grant(app, 'hub', `silence is consent (${rules.basis})`);
-            else if (silence === 'authority-provides') await grant(app, 'authority', `the provider was silent; the data authority provides it itself (${rules.basis})`);
+            else if (silence === 'authority-provides')
+              await grant(app, 'authority', `the provider was silent; the data authority provides it itself (${rules.basis})`);
             else {
               await store.update(pool, app.id, { status: 'escalated' });
               await step(pool, app, 'hub', 'escalated-to-authority', {});

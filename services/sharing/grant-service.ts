@@ -97,7 +97,15 @@ const shareTopicConfig = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms':
 /** Exactly what a grant gives its consumer, so that revoke deletes exactly that. */
 export function grantAcls(grantId: string, consumer: string, datasets: readonly string[]): AclBinding[] {
   return [
-    ...datasets.flatMap((d) => (['read', 'describe'] as const).map((operation) => ({ principal: consumer, resource: 'topic' as const, name: shareTopic(grantId, d), pattern: 'literal' as const, operation }))),
+    ...datasets.flatMap((d) =>
+      (['read', 'describe'] as const).map((operation) => ({
+        principal: consumer,
+        resource: 'topic' as const,
+        name: shareTopic(grantId, d),
+        pattern: 'literal' as const,
+        operation,
+      })),
+    ),
     { principal: consumer, resource: 'group', name: shareGroupPrefix(grantId), pattern: 'prefixed', operation: 'read' },
   ];
 }
@@ -108,7 +116,8 @@ function checkSpec(spec: ActivateSpec): void {
   if (!grantIdPattern.test(spec.id)) throw invalid(`grant id "${spec.id}" must match ${grantIdPattern.source}`);
   if (!spec.consumer) throw invalid('a grant names its consumer');
   if (!spec.purpose?.trim()) throw invalid('a grant states its purpose');
-  if (!(spec.expiresAt instanceof Date) || Number.isNaN(spec.expiresAt.getTime()) || spec.expiresAt.getTime() <= Date.now()) throw invalid('a grant expires in the future');
+  if (!(spec.expiresAt instanceof Date) || Number.isNaN(spec.expiresAt.getTime()) || spec.expiresAt.getTime() <= Date.now())
+    throw invalid('a grant expires in the future');
   if (spec.datasets.length === 0) throw invalid('a grant shares at least one dataset');
   if (new Set(spec.datasets.map((d) => d.dataset)).size !== spec.datasets.length) throw invalid('a grant names each dataset once');
 }
@@ -218,7 +227,11 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
     const topics = new Set(datasets.map((d) => shareTopic(row.id, d)));
     const existing = (await admin.listTopics()).filter((t) => topics.has(t));
     if (existing.length > 0) {
-      await admin.deleteTopics(existing).catch((err: unknown) => log.warn({ grant: row.id, topics: existing, err: errorMessage(err) }, 'share topics not deleted; access is revoked regardless'));
+      await admin
+        .deleteTopics(existing)
+        .catch((err: unknown) =>
+          log.warn({ grant: row.id, topics: existing, err: errorMessage(err) }, 'share topics not deleted; access is revoked regardless'),
+        );
     }
     if (ended) log.info({ grant: row.id, consumer: row.consumer, reason }, 'grant ended');
   }
@@ -241,9 +254,10 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
         expiresAt: spec.expiresAt,
         salt: randomBytes(32).toString('hex'),
       });
-      if (row.status !== 'pending' && row.status !== 'active') throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" ended (${row.status}); a grant id is never reused`);
+      if (row.status !== 'pending' && row.status !== 'active')
+        throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" ended (${row.status}); a grant id is never reused`);
       if (!sameTerms(row, { ...spec, datasets })) throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" exists with other terms; revoke it and grant anew`);
-      let built;
+      let built: Awaited<ReturnType<typeof targetsOf>>;
       try {
         built = await targetsOf(row);
       } catch (err) {
@@ -269,7 +283,13 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
       } else {
         await streamer.refresh();
       }
-      await admin.grant(grantAcls(row.id, row.consumer, datasets.map((d) => d.dataset)));
+      await admin.grant(
+        grantAcls(
+          row.id,
+          row.consumer,
+          datasets.map((d) => d.dataset),
+        ),
+      );
       await store.setActive(row.id);
       log.info({ grant: row.id, consumer: row.consumer, topics: targets.map((t) => t.projection.topic) }, 'grant active');
       return view({ ...row, status: 'active' }, targets);

@@ -92,7 +92,9 @@ export function createGrantStore({ pool }: { pool: Pool }): GrantStore {
       return rows.map(toRow);
     },
     async dueToExpire(now) {
-      const { rows } = await pool.query<DbRow>(`SELECT ${cols} FROM grants WHERE status IN ('pending', 'active') AND expires_at <= $1 ORDER BY expires_at`, [now]);
+      const { rows } = await pool.query<DbRow>(`SELECT ${cols} FROM grants WHERE status IN ('pending', 'active') AND expires_at <= $1 ORDER BY expires_at`, [
+        now,
+      ]);
       return rows.map(toRow);
     },
   };

@@ -43,7 +43,8 @@ export function defaultMaskKind(t: MaskTarget): MaskKind {
 /** Why `kind` cannot mask this field, or null when it can. */
 export function maskProblem(t: MaskTarget, kind: MaskKind): string | null {
   if (kind === 'partial' && t.shape !== 'string') return `partial masking applies to string fields; "${t.name}" is ${t.shape}`;
-  if (kind === 'year-only' && t.shape !== 'date' && t.shape !== 'timestamp') return `year-only masking applies to dates and timestamps; "${t.name}" is ${t.shape}`;
+  if (kind === 'year-only' && t.shape !== 'date' && t.shape !== 'timestamp')
+    return `year-only masking applies to dates and timestamps; "${t.name}" is ${t.shape}`;
   return null;
 }
 

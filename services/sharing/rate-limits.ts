@@ -40,9 +40,7 @@ export interface CrawlDetected {
   mismatches: number;
 }
 
-export type LimitDecision =
-  | { allowed: true; remainingToday: number }
-  | { allowed: false; limit: LimitName; retryAfterMs: number; crawl: CrawlDetected | null };
+export type LimitDecision = { allowed: true; remainingToday: number } | { allowed: false; limit: LimitName; retryAfterMs: number; crawl: CrawlDetected | null };
 
 export interface LimitCheck {
   principal: string;
@@ -157,7 +155,12 @@ function msToChinaMidnight(now: number): number {
  * cannot answer, check() and record() fail closed (HUB_ERR_REDIS_UNAVAILABLE) rather than letting
  * verification run unmetered.
  */
-export function createVerificationLimits({ redis, settings, keySecret = processSecret, now = Date.now }: {
+export function createVerificationLimits({
+  redis,
+  settings,
+  keySecret = processSecret,
+  now = Date.now,
+}: {
   redis: Redis;
   settings: LimitSettings;
   /** HMAC key for the business keys stored in Redis; every hub instance needs the same one. */
@@ -169,10 +172,14 @@ export function createVerificationLimits({ redis, settings, keySecret = processS
   // The hash tag keeps a principal's keys in one cluster slot, as a script needs.
   const keyOf = (principal: string, part: string) => `verify:{${principal}}:${part}`;
   const keysOf = (principal: string, date: string) =>
-    ['bucket', `day:${date}`, `day-ns:${date}`, `claims:${date}`, 'keys', 'keys-ns', 'calls', 'mismatches', 'block', 'override'].map((part) => keyOf(principal, part));
+    ['bucket', `day:${date}`, `day-ns:${date}`, `claims:${date}`, 'keys', 'keys-ns', 'calls', 'mismatches', 'block', 'override'].map((part) =>
+      keyOf(principal, part),
+    );
   const hash = (key: string) => createHmac('sha256', keySecret).update(key).digest('base64url').slice(0, 22);
   const unavailable = (err: unknown) =>
-    new HubError('HUB_ERR_REDIS_UNAVAILABLE', `verification limits cannot be checked (${errorMessage(err)}); verification is refused until Redis answers`, { cause: err });
+    new HubError('HUB_ERR_REDIS_UNAVAILABLE', `verification limits cannot be checked (${errorMessage(err)}); verification is refused until Redis answers`, {
+      cause: err,
+    });
 
   return {
     async check({ principal, key, notShared }) {
@@ -181,8 +188,20 @@ export function createVerificationLimits({ redis, settings, keySecret = processS
       try {
         reply = await run(
           ...keysOf(principal, chinaDate(new Date(at))),
-          at, settings.ratePerSecond, settings.dailyQuota, settings.crawlWindowMs, settings.crawlKeys, settings.crawlBlockMs, msToChinaMidnight(at), hash(key), notShared ? 1 : 0,
-          settings.notSharedDailyQuota, settings.notSharedCrawlKeys, settings.claimsPerKeyPerDay, settings.mismatchMinCalls, settings.mismatchRate,
+          at,
+          settings.ratePerSecond,
+          settings.dailyQuota,
+          settings.crawlWindowMs,
+          settings.crawlKeys,
+          settings.crawlBlockMs,
+          msToChinaMidnight(at),
+          hash(key),
+          notShared ? 1 : 0,
+          settings.notSharedDailyQuota,
+          settings.notSharedCrawlKeys,
+          settings.claimsPerKeyPerDay,
+          settings.mismatchMinCalls,
+          settings.mismatchRate,
         );
       } catch (err) {
         throw unavailable(err);

@@ -118,7 +118,11 @@ export function projectionOf({ grantId, dataset, fields, unmasked = [], masking 
   if (new Set(fields).size !== fields.length) throw invalid(`${dataset.dataset}: a granted field is named twice`);
   const qualified = (f: string) => [f, `${dataset.dataset}.${f}`];
   const named = new Map<string, Record<string, unknown>>();
-  collectNamed(json.fields.map((f) => f.type), named, json.namespace);
+  collectNamed(
+    json.fields.map((f) => f.type),
+    named,
+    json.namespace,
+  );
 
   const plans: FieldPlan[] = [];
   const avroFields: Record<string, unknown>[] = [];
@@ -127,7 +131,9 @@ export function projectionOf({ grantId, dataset, fields, unmasked = [], masking 
   for (const f of json.fields.filter((x) => fields.includes(x.name))) {
     const raw = Array.isArray(f.type) ? (f.type as unknown[]).find((t) => t !== 'null') : f.type;
     const target: MaskTarget = { name: f.name, shape: shapeOf(raw, named), rules: f.rules ?? [] };
-    const override = qualified(f.name).map((k) => masking[k]).find((k) => k !== undefined);
+    const override = qualified(f.name)
+      .map((k) => masking[k])
+      .find((k) => k !== undefined);
     if (override !== undefined && !isMaskKind(override)) throw invalid(`${dataset.dataset}.${f.name}: unknown masking "${override}"`);
     const sensitive = f.grade >= sensitiveGrade && !qualified(f.name).some((k) => unmasked.includes(k));
     const mask = sensitive ? (override ?? defaultMaskKind(target)) : null;

@@ -65,26 +65,28 @@ export class ShareStreamer {
 
   /** Follows the grants: reloads the targets, and resubscribes when the set of datasets changed. */
   refresh(): Promise<void> {
-    const next = this.#restarting.catch(() => undefined).then(async () => {
-      const targets = await this.#o.load();
-      const byDataset = new Map<string, ShareTarget[]>();
-      for (const t of targets) byDataset.set(t.projection.dataset, [...(byDataset.get(t.projection.dataset) ?? []), t]);
-      const same = byDataset.size === this.#byDataset.size && [...byDataset.keys()].every((d) => this.#byDataset.has(d));
-      this.#byDataset = byDataset;
-      if (same && (this.#consumer || byDataset.size === 0)) return;
-      const topics = [...byDataset.keys()].map(cleanTopic);
-      await this.#o.admin.ensureTopics(topics.map((name) => ({ name, partitions: 3, config: compacted })));
-      await this.#consumer?.disconnect();
-      this.#consumer = null;
-      if (topics.length === 0) return;
-      const consumer = this.#o.kafka.consumer({ groupId: this.#groupId, maxWaitTimeInMs: 100 });
-      await consumer.connect();
-      // A dataset new to the group is read from its start: the clean topics are compacted, so that is each key's latest state.
-      await consumer.subscribe({ topics, fromBeginning: true });
-      await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.#exclusive(() => this.#onBatch(payload)) });
-      this.#consumer = consumer;
-      this.#log.info({ datasets: topics.length, group: this.#groupId }, 'streaming clean topics to share topics');
-    });
+    const next = this.#restarting
+      .catch(() => undefined)
+      .then(async () => {
+        const targets = await this.#o.load();
+        const byDataset = new Map<string, ShareTarget[]>();
+        for (const t of targets) byDataset.set(t.projection.dataset, [...(byDataset.get(t.projection.dataset) ?? []), t]);
+        const same = byDataset.size === this.#byDataset.size && [...byDataset.keys()].every((d) => this.#byDataset.has(d));
+        this.#byDataset = byDataset;
+        if (same && (this.#consumer || byDataset.size === 0)) return;
+        const topics = [...byDataset.keys()].map(cleanTopic);
+        await this.#o.admin.ensureTopics(topics.map((name) => ({ name, partitions: 3, config: compacted })));
+        await this.#consumer?.disconnect();
+        this.#consumer = null;
+        if (topics.length === 0) return;
+        const consumer = this.#o.kafka.consumer({ groupId: this.#groupId, maxWaitTimeInMs: 100 });
+        await consumer.connect();
+        // A dataset new to the group is read from its start: the clean topics are compacted, so that is each key's latest state.
+        await consumer.subscribe({ topics, fromBeginning: true });
+        await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.#exclusive(() => this.#onBatch(payload)) });
+        this.#consumer = consumer;
+        this.#log.info({ datasets: topics.length, group: this.#groupId }, 'streaming clean topics to share topics');
+      });
     this.#restarting = next;
     return next;
   }
@@ -129,7 +131,10 @@ export class ShareStreamer {
       const topic = records[i]!.topic;
       let j = i;
       while (j < records.length && records[j]!.topic === topic) j++;
-      await this.#o.producer.send(topic, records.slice(i, j).map((r) => r.record));
+      await this.#o.producer.send(
+        topic,
+        records.slice(i, j).map((r) => r.record),
+      );
       i = j;
     }
   }

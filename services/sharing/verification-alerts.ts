@@ -74,7 +74,10 @@ export function createVerificationAlertStore({ pool }: { pool: Pool }): Verifica
   return {
     async record({ principal, dataset, triggers, distinctKeys, calls, mismatches, windowMs, at }) {
       const seconds = Math.round(windowMs / 1000);
-      const why = { 'distinct-keys': `${distinctKeys} distinct keys in ${seconds} s`, 'mismatch-rate': `${mismatches} of ${calls} answered calls in ${seconds} s had a mismatch` };
+      const why = {
+        'distinct-keys': `${distinctKeys} distinct keys in ${seconds} s`,
+        'mismatch-rate': `${mismatches} of ${calls} answered calls in ${seconds} s had a mismatch`,
+      };
       const reason = `${triggers.join(', ')}: ${triggers.map((t) => why[t]).join('; ')}`;
       const { rows } = await pool.query<Row>(
         `INSERT INTO verification_alerts AS a (principal, day, reason, triggers, datasets, distinct_keys, calls, mismatched_calls, first_detected_at, last_detected_at)

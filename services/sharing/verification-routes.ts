@@ -37,7 +37,9 @@ let processSecret: string | undefined;
 function fallbackSecret(log: Logger): string {
   if (processSecret === undefined) {
     processSecret = randomBytes(32).toString('hex');
-    log.warn('verification has no keyHashSecret: keys are hashed with a random per-process secret, so audit key hashes cannot be matched across restarts and hub instances do not share per-key limits');
+    log.warn(
+      'verification has no keyHashSecret: keys are hashed with a random per-process secret, so audit key hashes cannot be matched across restarts and hub instances do not share per-key limits',
+    );
   }
   return processSecret;
 }
@@ -65,63 +67,71 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     if (seconds !== undefined) reply.header('retry-after', String(seconds));
   });
 
-  app.post<{ Body: VerifyInput }>('/verify', {
-    config: { roles: ['consumer', 'department'] },
-    schema: {
-      tags: ['sharing'],
-      summary: 'Verify claimed field values of one record: match or mismatch per field, never the stored values',
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['dataset', 'key', 'claims'],
-        properties: {
-          dataset: { type: 'string', pattern: datasetIdPattern.source, maxLength: 120 },
-          key: { type: 'string', minLength: 1, maxLength: 500 },
-          claims: { type: 'object', minProperties: 1, maxProperties: 100 },
+  app.post<{ Body: VerifyInput }>(
+    '/verify',
+    {
+      config: { roles: ['consumer', 'department'] },
+      schema: {
+        tags: ['sharing'],
+        summary: 'Verify claimed field values of one record: match or mismatch per field, never the stored values',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['dataset', 'key', 'claims'],
+          properties: {
+            dataset: { type: 'string', pattern: datasetIdPattern.source, maxLength: 120 },
+            key: { type: 'string', minLength: 1, maxLength: 500 },
+            claims: { type: 'object', minProperties: 1, maxProperties: 100 },
+          },
         },
       },
     },
-  }, async (request) => {
-    const p = request.principal!;
-    const trace = (action: string, detail: Record<string, unknown>) =>
-      opts.audit?.append(opts.pool, {
-        actor: p.name,
-        actorRole: p.role,
-        action,
-        method: 'verification',
-        datasets: [request.body.dataset],
-        fields: Object.keys(request.body.claims ?? {}),
-        detail: { keyHash: hashKeyForAudit(secret, request.body.key), ...detail },
-      });
-    try {
-      const answer = await service.verify(p, request.body);
-      // Nothing about the answer: a verdict stored beside the key hash would tell whether the key exists.
-      await trace('verification.called', {});
-      return answer;
-    } catch (err) {
-      if (err instanceof RateLimited) {
-        retryAfter.set(request, err.retryAfterSeconds);
-        await trace('verification.refused', { reason: err.message });
+    async (request) => {
+      const p = request.principal!;
+      const trace = (action: string, detail: Record<string, unknown>) =>
+        opts.audit?.append(opts.pool, {
+          actor: p.name,
+          actorRole: p.role,
+          action,
+          method: 'verification',
+          datasets: [request.body.dataset],
+          fields: Object.keys(request.body.claims ?? {}),
+          detail: { keyHash: hashKeyForAudit(secret, request.body.key), ...detail },
+        });
+      try {
+        const answer = await service.verify(p, request.body);
+        // Nothing about the answer: a verdict stored beside the key hash would tell whether the key exists.
+        await trace('verification.called', {});
+        return answer;
+      } catch (err) {
+        if (err instanceof RateLimited) {
+          retryAfter.set(request, err.retryAfterSeconds);
+          await trace('verification.refused', { reason: err.message });
+        }
+        throw err;
       }
-      throw err;
-    }
-  });
+    },
+  );
 
-  app.get<{ Querystring: { principal?: string; status?: 'open' | 'resolved'; limit: number; offset: number } }>('/verify/alerts', {
-    config: { roles: ['authority'] },
-    schema: {
-      tags: ['sharing'],
-      summary: 'Crawl alerts of the verification interface: too many distinct keys or mismatches (one open alert per principal and day)',
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          principal: { type: 'string', maxLength: 100 },
-          status: { type: 'string', enum: ['open', 'resolved'] },
-          limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+  app.get<{ Querystring: { principal?: string; status?: 'open' | 'resolved'; limit: number; offset: number } }>(
+    '/verify/alerts',
+    {
+      config: { roles: ['authority'] },
+      schema: {
+        tags: ['sharing'],
+        summary: 'Crawl alerts of the verification interface: too many distinct keys or mismatches (one open alert per principal and day)',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            principal: { type: 'string', maxLength: 100 },
+            status: { type: 'string', enum: ['open', 'resolved'] },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
         },
       },
     },
-  }, async (request) => service.alerts.list(request.query));
+    async (request) => service.alerts.list(request.query),
+  );
 }

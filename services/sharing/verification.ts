@@ -62,8 +62,10 @@ export class RateLimited extends HubError {
 
 function verificationCounter(registry: Registry): Counter<'dataset' | 'outcome'> {
   const name = 'hub_verification_requests_total';
-  return (registry.getSingleMetric(name) as Counter<'dataset' | 'outcome'> | undefined)
-    ?? new Counter({ name, help: 'verification calls by dataset and outcome', labelNames: ['dataset', 'outcome'], registers: [registry] });
+  return (
+    (registry.getSingleMetric(name) as Counter<'dataset' | 'outcome'> | undefined) ??
+    new Counter({ name, help: 'verification calls by dataset and outcome', labelNames: ['dataset', 'outcome'], registers: [registry] })
+  );
 }
 
 const dayMs = 86_400_000;
@@ -99,7 +101,12 @@ function claimValue(column: LandingColumn, value: unknown): { ok: true; value: u
       return days === null ? bad('a date YYYY-MM-DD') : { ok: true, value: days };
     }
     case 'timestamp': {
-      const ms = typeof value === 'string' ? Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}+08:00`) : Number.isSafeInteger(value) ? (value as number) : Number.NaN;
+      const ms =
+        typeof value === 'string'
+          ? Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}+08:00`)
+          : Number.isSafeInteger(value)
+            ? (value as number)
+            : Number.NaN;
       return Number.isNaN(ms) ? bad('an ISO timestamp or epoch milliseconds') : { ok: true, value: ms };
     }
   }
@@ -171,8 +178,17 @@ export function createVerificationService(deps: {
     if (!decision.allowed) {
       counter.inc({ dataset: target ? input.dataset : 'unresolved', outcome: `limited_${decision.limit}` satisfies Outcome });
       if (decision.crawl) {
-        const alert = await alerts.record({ principal: principal.name, dataset: input.dataset, ...decision.crawl, windowMs: settings.crawlWindowMs, at: new Date() });
-        log.warn({ principal: principal.name, dataset: input.dataset, alert: alert.id, ...decision.crawl }, 'verification crawl detected; principal blocked and authority alerted');
+        const alert = await alerts.record({
+          principal: principal.name,
+          dataset: input.dataset,
+          ...decision.crawl,
+          windowMs: settings.crawlWindowMs,
+          at: new Date(),
+        });
+        log.warn(
+          { principal: principal.name, dataset: input.dataset, alert: alert.id, ...decision.crawl },
+          'verification crawl detected; principal blocked and authority alerted',
+        );
       }
       throw new RateLimited(decision.limit, decision.retryAfterMs);
     }
@@ -183,11 +199,16 @@ export function createVerificationService(deps: {
     const unknown = fields.filter((f) => !columns.has(f));
     if (unknown.length > 0) {
       counter.inc({ dataset: input.dataset, outcome: 'invalid' satisfies Outcome });
-      throw new HubError('HUB_ERR_VALIDATION', `${input.dataset} has no field ${unknown.join(', ')}`, { details: unknown.map((field) => ({ field, reason: 'unknown field' })) });
+      throw new HubError('HUB_ERR_VALIDATION', `${input.dataset} has no field ${unknown.join(', ')}`, {
+        details: unknown.map((field) => ({ field, reason: 'unknown field' })),
+      });
     }
     if (!(await canVerify(principal, input.dataset, Object.keys(input.claims)))) {
       counter.inc({ dataset: input.dataset, outcome: 'forbidden' satisfies Outcome });
-      throw new HubError('HUB_ERR_FORBIDDEN', `${principal.name} holds no verification grant for these fields of ${input.dataset}: apply with "use": "verification" (POST /api/v1/applications)`);
+      throw new HubError(
+        'HUB_ERR_FORBIDDEN',
+        `${principal.name} holds no verification grant for these fields of ${input.dataset}: apply with "use": "verification" (POST /api/v1/applications)`,
+      );
     }
     const normalized = normalizeRecord(schema.json, input.claims).value;
     const claimed = new Map<string, unknown>();

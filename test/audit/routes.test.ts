@@ -11,9 +11,22 @@ describe('audit routes', () => {
   let tax: PrincipalCredentials;
   beforeAll(async () => {
     t = await createTestApp();
-    [auditor, authority, psb, tax] = await Promise.all([t.principal('auditor'), t.principal('authority'), t.principal('department', 'psb'), t.principal('department', 'tax')]);
+    [auditor, authority, psb, tax] = await Promise.all([
+      t.principal('auditor'),
+      t.principal('authority'),
+      t.principal('department', 'psb'),
+      t.principal('department', 'tax'),
+    ]);
     const use = (provider: string, actor: string, purpose: string): AuditEvent => ({
-      actor, actorRole: 'consumer', action: 'verification.called', method: 'verification', purpose, approver: authority.name, subjectProvider: provider, datasets: ['base.natural_person'], fields: ['id_number'],
+      actor,
+      actorRole: 'consumer',
+      action: 'verification.called',
+      method: 'verification',
+      purpose,
+      approver: authority.name,
+      subjectProvider: provider,
+      datasets: ['base.natural_person'],
+      fields: ['id_number'],
     });
     await t.app.audit.append(t.db.pool, use(psb.name, 'civil-affairs', '低保资格核验'));
     await t.app.audit.append(t.db.pool, use(psb.name, 'housing', '公租房资格审核'));
@@ -47,7 +60,7 @@ describe('audit routes', () => {
     expect((await get(psb, '/audit')).statusCode).toBe(403);
   });
 
-  it("shows a department who used its own data, and only its own", async () => {
+  it('shows a department who used its own data, and only its own', async () => {
     const own = await get(psb, '/audit/usage');
     expect(own.statusCode).toBe(200);
     const body = own.json() as { provider: string; total: number; uses: { actor: string; purpose: string }[]; records: { subjectProvider: string }[] };

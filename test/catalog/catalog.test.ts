@@ -22,12 +22,28 @@ describe('catalog and departments', () => {
     await t.cleanup();
   });
 
-  const post = (who: { token: string }, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/api/v1/catalog', headers: t.auth(who), payload });
-  const put = (who: { token: string }, id: string, payload: Record<string, unknown>) => t.app.inject({ method: 'PUT', url: `/api/v1/catalog/${id}`, headers: t.auth(who), payload });
+  const post = (who: { token: string }, payload: Record<string, unknown>) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/catalog', headers: t.auth(who), payload });
+  const put = (who: { token: string }, id: string, payload: Record<string, unknown>) =>
+    t.app.inject({ method: 'PUT', url: `/api/v1/catalog/${id}`, headers: t.auth(who), payload });
 
   it('declares a dataset: entry with derived fields, registered schema, raw topic and a versioned deadline', async () => {
-    const entry = await t.declare(psb, { dataset: 'base.natural_person', name: '人口基础信息', updateCycle: 'daily', sample: samplesV1['base.natural_person'], reason: '首次编目' });
-    expect(entry).toMatchObject({ dataset: 'base.natural_person', provider: psb.name, topic: `raw.${psb.name}.base.natural_person`, subject: `raw.${psb.name}.base.natural_person-value`, shareType: 'unconditional', version: 1, grade: 4 });
+    const entry = await t.declare(psb, {
+      dataset: 'base.natural_person',
+      name: '人口基础信息',
+      updateCycle: 'daily',
+      sample: samplesV1['base.natural_person'],
+      reason: '首次编目',
+    });
+    expect(entry).toMatchObject({
+      dataset: 'base.natural_person',
+      provider: psb.name,
+      topic: `raw.${psb.name}.base.natural_person`,
+      subject: `raw.${psb.name}.base.natural_person-value`,
+      shareType: 'unconditional',
+      version: 1,
+      grade: 4,
+    });
     expect(entry.fields.find((f) => f.name === 'id_number')).toMatchObject({ type: 'string', grade: 4 });
     expect(await t.app.kafka.admin.listTopics()).toContain(entry.topic);
     expect((await t.app.registry.latest(entry.subject)).id).toBe(entry.schemaId);
@@ -39,17 +55,25 @@ describe('catalog and departments', () => {
     expect(Date.parse(versions[0].deadline)).toBeGreaterThan(Date.now() + 12 * 86_400_000);
   });
 
-  it('lets a department write its own raw topic and refuses it another department\'s', async () => {
+  it("lets a department write its own raw topic and refuses it another department's", async () => {
     const own = await t.declare(tax, { dataset: 'theme.tax_credit_rating', updateCycle: 'yearly' });
     const other = await t.app.catalog.targetOf(psb.name, 'base.natural_person');
     const producer = kafka.clientFor(tax.kafka.username, tax.kafka.password).producer({ idempotent: true });
     await producer.connect();
     await producer.send({ topic: own.topic, acks: -1, messages: [{ key: 'k', value: 'v' }] });
-    const refused = await producer.send({ topic: other.topic, acks: -1, messages: [{ key: 'k', value: 'v' }] }).then(() => null, (e: unknown) => e);
+    const refused = await producer.send({ topic: other.topic, acks: -1, messages: [{ key: 'k', value: 'v' }] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(kafkaErrorType(refused)).toBe('TOPIC_AUTHORIZATION_FAILED');
     await producer.disconnect();
     const acls = await t.app.kafka.admin.aclsOf(tax.name);
-    expect(acls.filter((a) => a.resource === 'topic' && a.name.startsWith('raw.')).map((a) => `${a.name}:${a.operation}`).sort()).toEqual([`${own.topic}:describe`, `${own.topic}:write`]);
+    expect(
+      acls
+        .filter((a) => a.resource === 'topic' && a.name.startsWith('raw.'))
+        .map((a) => `${a.name}:${a.operation}`)
+        .sort(),
+    ).toEqual([`${own.topic}:describe`, `${own.topic}:write`]);
   });
 
   it('enforces the catalog rules with readable 4xx reasons', async () => {
@@ -109,7 +133,8 @@ describe('catalog and departments', () => {
   });
 
   it('searches by text, provider, share type and classification', async () => {
-    const search = async (query: string) => (await t.app.inject({ url: `/api/v1/catalog?${query}`, headers: t.auth(psb) })).json() as { total: number; entries: { id: string; provider: string }[] };
+    const search = async (query: string) =>
+      (await t.app.inject({ url: `/api/v1/catalog?${query}`, headers: t.auth(psb) })).json() as { total: number; entries: { id: string; provider: string }[] };
     const byProvider = await search(`provider=${tax.name}`);
     expect(byProvider.entries.map((e) => e.provider)).toEqual(byProvider.entries.map(() => tax.name));
     expect(byProvider.total).toBe(2);
@@ -121,7 +146,9 @@ describe('catalog and departments', () => {
 
   it('only the authority onboards departments, with a clear error on a bad name', async () => {
     const steward = await t.principal('steward');
-    expect((await t.app.inject({ method: 'POST', url: '/api/v1/departments', headers: t.auth(steward), payload: { name: 'x-dept', displayName: 'X' } })).statusCode).toBe(403);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/v1/departments', headers: t.auth(steward), payload: { name: 'x-dept', displayName: 'X' } })).statusCode,
+    ).toBe(403);
     const authority = await t.principal('authority');
     const bad = await t.app.inject({ method: 'POST', url: '/api/v1/departments', headers: t.auth(authority), payload: { name: 'has.dot', displayName: '点' } });
     expect(bad.statusCode).toBe(400);

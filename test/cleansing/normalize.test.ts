@@ -74,7 +74,7 @@ describe('normalizeRecord', () => {
 describe('identifiers (resident-id, uscc, party-id, region-code, re-unit-code)', () => {
   it.each([
     ['resident-id', '11010519491231002x', '11010519491231002X'],
-    ['resident-id', fullWidth('34010419900315773') + '３', '340104199003157733'],
+    ['resident-id', `${fullWidth('34010419900315773')}３`, '340104199003157733'],
     ['resident-id', '340104 19900315 7733', '340104199003157733'],
     ['resident-id', '\uFEFF340104199003157733\u200B', '340104199003157733'],
     ['uscc', '91340100ma2n1b7k5p', '91340100MA2N1B7K5P'],

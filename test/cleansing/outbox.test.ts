@@ -27,7 +27,12 @@ describe('outbox relay', () => {
     expect(await relay.drain()).toBe(500);
     const left = await t.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM cleansing_outbox');
     expect(Number(left.rows[0]?.n)).toBe(0);
-    const got = await consume(kafka.clientFor(kafka.connection.username, kafka.connection.password), { topic, groupId: `${topic}-reader`, count: 500, timeoutMs: 30_000 });
+    const got = await consume(kafka.clientFor(kafka.connection.username, kafka.connection.password), {
+      topic,
+      groupId: `${topic}-reader`,
+      count: 500,
+      timeoutMs: 30_000,
+    });
     expect(got.map((m) => m.value![0])).toEqual(records.map((r) => r.value[0]));
   });
 });

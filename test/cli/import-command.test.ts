@@ -11,7 +11,8 @@ import type { PrincipalCredentials } from '../../services/principals/types.ts';
 import { samplesV1 } from '../schemas/samples.ts';
 
 const header = 'taxpayer_id,taxpayer_name,rating_year,credit_level,score,downgrade_reason,evaluation_authority,authority_region_code,published_date,updated_at';
-const csvRow = (year: number | string) => `91340100MA2N1B7K5P,合肥市皖江数字科技有限公司,${year},A,95,,国家税务总局合肥市税务局,340100,2024-04-12,2024-04-12T09:00:00+08:00`;
+const csvRow = (year: number | string) =>
+  `91340100MA2N1B7K5P,合肥市皖江数字科技有限公司,${year},A,95,,国家税务总局合肥市税务局,340100,2024-04-12,2024-04-12T09:00:00+08:00`;
 const rating = samplesV1['theme.tax_credit_rating'] as Record<string, unknown>;
 
 describe('hub import', () => {
@@ -35,7 +36,8 @@ describe('hub import', () => {
     await t.cleanup();
   });
 
-  const env = (overrides: Record<string, string | undefined> = {}) => hubEnv({ DATABASE_SCHEMA: t.db.schema, HUB_URL: url, HUB_TOKEN: dept.token, ...overrides });
+  const env = (overrides: Record<string, string | undefined> = {}) =>
+    hubEnv({ DATABASE_SCHEMA: t.db.schema, HUB_URL: url, HUB_TOKEN: dept.token, ...overrides });
   async function countOn(topic: string): Promise<number> {
     const admin = kafka.clientFor(kafka.connection.username, kafka.connection.password).admin();
     await admin.connect();
@@ -46,14 +48,22 @@ describe('hub import', () => {
     }
   }
 
-  it('streams a CSV file, prints progress on stderr and the hub\'s JSON answer on stdout', async () => {
+  it("streams a CSV file, prints progress on stderr and the hub's JSON answer on stdout", async () => {
     const file = join(dir, 'ratings.csv');
     const rows = Array.from({ length: 3000 }, (_, i) => (i === 10 || i === 2500 ? csvRow('n/a') : csvRow(i)));
     await writeFile(file, `${[header, ...rows].join('\n')}\n`);
     const result = await runHub(['import', 'theme.tax_credit_rating', file, '--json'], env());
     expect(result.code, result.stderr).toBe(0);
     const answer = JSON.parse(result.stdout);
-    expect(answer).toMatchObject({ dataset: 'theme.tax_credit_rating', topic: entry.topic, format: 'csv', lines: 3001, accepted: 2998, rejectedCount: 2, rejectedTruncated: false });
+    expect(answer).toMatchObject({
+      dataset: 'theme.tax_credit_rating',
+      topic: entry.topic,
+      format: 'csv',
+      lines: 3001,
+      accepted: 2998,
+      rejectedCount: 2,
+      rejectedTruncated: false,
+    });
     expect(answer.rejected.map((r: { line: number }) => r.line)).toEqual([12, 2502]);
     // Not a terminal: one line per tenth of the file, ending at 100%.
     const progress = result.stderr.trim().split('\n');
@@ -67,9 +77,16 @@ describe('hub import', () => {
     const lines = Array.from({ length: 10 }, (_, i) => JSON.stringify(i === 7 ? { ...rating, rating_year: 'x' } : { ...rating, rating_year: 1900 + i }));
     await writeFile(file, `${lines.join('\n')}\n`);
     const before = await countOn(entry.topic);
-    const result = await runHub(['import', 'theme.tax_credit_rating', file, '--format', 'ndjson', '--url', url, '--token', dept.token, '--from-line', '6'], env({ HUB_URL: 'http://127.0.0.1:1', HUB_TOKEN: undefined }));
+    const result = await runHub(
+      ['import', 'theme.tax_credit_rating', file, '--format', 'ndjson', '--url', url, '--token', dept.token, '--from-line', '6'],
+      env({ HUB_URL: 'http://127.0.0.1:1', HUB_TOKEN: undefined }),
+    );
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^theme.tax_credit_rating \\(ndjson, 10 lines\\) -> ${entry.topic.replace(/\./g, '\\.')}: 4 accepted, 1 rejected\\n  line 8: rating_year: expected a whole number`));
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^theme.tax_credit_rating \\(ndjson, 10 lines\\) -> ${entry.topic.replace(/\./g, '\\.')}: 4 accepted, 1 rejected\\n  line 8: rating_year: expected a whole number`,
+      ),
+    );
     expect(await countOn(entry.topic)).toBe(before + 4);
   });
 
@@ -90,7 +107,7 @@ describe('hub import', () => {
     await writeFile(file, `${header}\n${csvRow(2020)}\n`);
     const noToken = await runHub(['import', 'theme.tax_credit_rating', file], env({ HUB_TOKEN: undefined }));
     expect(noToken.code).toBe(1);
-    expect(noToken.stderr.trim()).toBe('hub: no token: pass --token or set HUB_TOKEN to the department\'s API token');
+    expect(noToken.stderr.trim()).toBe("hub: no token: pass --token or set HUB_TOKEN to the department's API token");
     const noHub = await runHub(['import', 'theme.tax_credit_rating', file], env({ HUB_URL: 'http://127.0.0.1:1' }));
     expect(noHub.code).toBe(1);
     expect(noHub.stderr.trim()).toMatch(/^hub: cannot reach the hub at http:\/\/127.0.0.1:1 \(.*ECONNREFUSED.*\): start it, or point --url or HUB_URL at it$/);

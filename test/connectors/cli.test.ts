@@ -19,7 +19,9 @@ describe('hub connector run', () => {
   beforeAll(async () => {
     [hub, src, dir] = await Promise.all([createHub(), createPostgresSource(), mkdtemp(join(tmpdir(), 'hub-connector-cli-'))]);
     dept = await hub.department();
-    await src.pool.query(`CREATE TABLE "${src.schema}".people (row_id bigserial PRIMARY KEY, code text NOT NULL, name text, amount numeric, quantity bigint, active boolean, born_on date, modified timestamp NOT NULL)`);
+    await src.pool.query(
+      `CREATE TABLE "${src.schema}".people (row_id bigserial PRIMARY KEY, code text NOT NULL, name text, amount numeric, quantity bigint, active boolean, born_on date, modified timestamp NOT NULL)`,
+    );
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -112,7 +114,11 @@ describe('hub connector run', () => {
     });
     const result = await runHub(['connector', 'run', path], baseEnv());
     expect(result.code).toBe(1);
-    expect(hubLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`cannot reach the schema registry at http://127\\.0\\.0\\.1:${port}/registry \\(.*ECONNREFUSED.*\\): start the hub or fix registry\\.url`))]);
+    expect(hubLines(result.stderr)).toEqual([
+      expect.stringMatching(
+        new RegExp(`cannot reach the schema registry at http://127\\.0\\.0\\.1:${port}/registry \\(.*ECONNREFUSED.*\\): start the hub or fix registry\\.url`),
+      ),
+    ]);
   });
 
   it('names a wrong Kafka password', async () => {

@@ -102,7 +102,9 @@ describe('connector config', () => {
       await writeFile(join(dir, 'ok.json'), JSON.stringify(valid));
       expect((await loadConnectorConfig(join(dir, 'ok.json'), env)).id).toBe('people-sync');
       await writeFile(join(dir, 'bad.json'), JSON.stringify({ ...valid, mapping: {} }));
-      await expect(loadConnectorConfig(join(dir, 'bad.json'), env)).rejects.toThrow(/invalid connector config .*bad\.json: mapping: map at least one dataset field/);
+      await expect(loadConnectorConfig(join(dir, 'bad.json'), env)).rejects.toThrow(
+        /invalid connector config .*bad\.json: mapping: map at least one dataset field/,
+      );
     });
   });
 });
@@ -111,7 +113,11 @@ describe('batch queries', () => {
   const base = { table: { schema: 'hr', name: 'people' }, mapping: { id_number: 'sfzh' }, where: null };
 
   it('reads past a composite cursor with ties broken by id, values as parameters', () => {
-    const q = buildBatchQuery({ ...base, dialect: postgresDialect, cursor: { updatedAt: 'modified', id: 'id' } }, { updatedAt: '2024-05-01 08:30:00.123456', id: '42', seen: [] }, 7);
+    const q = buildBatchQuery(
+      { ...base, dialect: postgresDialect, cursor: { updatedAt: 'modified', id: 'id' } },
+      { updatedAt: '2024-05-01 08:30:00.123456', id: '42', seen: [] },
+      7,
+    );
     expect(q.sql).toBe(
       'SELECT "sfzh" AS "id_number", "modified"::text AS "__hub_cursor_updated_at", "id"::text AS "__hub_cursor_id" FROM "hr"."people" WHERE "modified" IS NOT NULL AND "id" IS NOT NULL AND ("modified" > $1 OR ("modified" = $2 AND "id" > $3)) ORDER BY "modified" ASC, "id" ASC LIMIT 7',
     );
@@ -119,7 +125,11 @@ describe('batch queries', () => {
   });
 
   it('reads updatedAt-only cursors with >= and room for the rows already seen at that instant', () => {
-    const q = buildBatchQuery({ ...base, dialect: mariadbDialect, cursor: { updatedAt: 'modified', id: null }, where: "status <> 'draft'" }, { updatedAt: '2024-05-01 08:30:00', id: null, seen: ['["a"]', '["b"]'] }, 7);
+    const q = buildBatchQuery(
+      { ...base, dialect: mariadbDialect, cursor: { updatedAt: 'modified', id: null }, where: "status <> 'draft'" },
+      { updatedAt: '2024-05-01 08:30:00', id: null, seen: ['["a"]', '["b"]'] },
+      7,
+    );
     expect(q.sql).toBe(
       "SELECT `sfzh` AS `id_number`, CAST(`modified` AS CHAR) AS `__hub_cursor_updated_at` FROM `hr`.`people` WHERE `modified` IS NOT NULL AND `modified` >= ? AND (status <> 'draft') ORDER BY `modified` ASC LIMIT 9",
     );
@@ -138,7 +148,11 @@ describe('batch queries', () => {
     expect(p1).toEqual({ updatedAt: 't2', id: null, seen: ['b', 'c'] });
     expect(advancePosition(p1, [row('t2', 'd')], cursor)).toEqual({ updatedAt: 't2', id: null, seen: ['b', 'c', 'd'] });
     expect(advancePosition(p1, [row('t2', 'd'), row('t3', 'e')], cursor)).toEqual({ updatedAt: 't3', id: null, seen: ['e'] });
-    expect(advancePosition(p1, [{ values: {}, cursor: { updatedAt: 't4', id: '9' }, tieKey: 'x' }], { updatedAt: 'modified', id: 'id' })).toEqual({ updatedAt: 't4', id: '9', seen: [] });
+    expect(advancePosition(p1, [{ values: {}, cursor: { updatedAt: 't4', id: '9' }, tieKey: 'x' }], { updatedAt: 'modified', id: 'id' })).toEqual({
+      updatedAt: 't4',
+      id: '9',
+      seen: [],
+    });
   });
 });
 

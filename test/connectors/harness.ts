@@ -33,7 +33,15 @@ export const probeSchema: DatasetSchema = parseDatasetSchema(
   'base/connector_probe.avsc',
 );
 
-export const probeMapping = { code: 'code', name: 'name', amount: 'amount', quantity: 'quantity', active: 'active', born_on: 'born_on', updated_at: 'modified' };
+export const probeMapping = {
+  code: 'code',
+  name: 'name',
+  amount: 'amount',
+  quantity: 'quantity',
+  active: 'active',
+  born_on: 'born_on',
+  updated_at: 'modified',
+};
 
 export interface Department {
   name: string;
@@ -50,7 +58,10 @@ export interface Hub {
   admin: Kafka;
   /** A department principal with its grants, topics and the probe schema registered for its raw topic. */
   department(): Promise<Department>;
-  config(dept: Department, overrides: { id?: string; source: Record<string, unknown>; mapping?: Record<string, string>; batchSize?: number; pollIntervalMs?: number }): ConnectorConfig;
+  config(
+    dept: Department,
+    overrides: { id?: string; source: Record<string, unknown>; mapping?: Record<string, string>; batchSize?: number; pollIntervalMs?: number },
+  ): ConnectorConfig;
   cleanup(): Promise<void>;
 }
 
@@ -103,7 +114,11 @@ export async function createHub(): Promise<Hub> {
  * Every committed message of a topic, from a fresh group: waits for at least `atLeast`, then
  * until nothing new arrives for `idleMs` (so duplicates would be seen too).
  */
-export async function readAll(client: Kafka, topic: string, { atLeast, idleMs = 1500, timeoutMs = 30_000 }: { atLeast: number; idleMs?: number; timeoutMs?: number }): Promise<KafkaMessage[]> {
+export async function readAll(
+  client: Kafka,
+  topic: string,
+  { atLeast, idleMs = 1500, timeoutMs = 30_000 }: { atLeast: number; idleMs?: number; timeoutMs?: number },
+): Promise<KafkaMessage[]> {
   const consumer = client.consumer({ groupId: uniqueName('verify'), sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200 });
   const messages: KafkaMessage[] = [];
   let last = Date.now();

@@ -74,14 +74,22 @@ describe('database connector on MariaDB', () => {
   it('tells DATETIME(6) values a microsecond apart, and neither loses nor repeats ties across batches (updatedAt+id, updatedAt only)', async () => {
     const dept = await hub.department();
     const table = src.table('ties');
-    await src.db.query(`CREATE TABLE \`${table}\` (row_id INT AUTO_INCREMENT PRIMARY KEY, code VARCHAR(40) NOT NULL, name VARCHAR(100), modified DATETIME(6) NOT NULL)`);
+    await src.db.query(
+      `CREATE TABLE \`${table}\` (row_id INT AUTO_INCREMENT PRIMARY KEY, code VARCHAR(40) NOT NULL, name VARCHAR(100), modified DATETIME(6) NOT NULL)`,
+    );
     // 25 rows at .123456, 25 at .123457 (a JS Date cannot tell them apart), 6 later ones; inserted shuffled.
-    const rows = Array.from({ length: 56 }, (_, i) => [`d-${i + 1}`, 'tie', i < 25 ? '2024-05-01 08:30:00.123456' : i < 50 ? '2024-05-01 08:30:00.123457' : `2024-05-01 08:30:0${i - 49}.000000`]);
+    const rows = Array.from({ length: 56 }, (_, i) => [
+      `d-${i + 1}`,
+      'tie',
+      i < 25 ? '2024-05-01 08:30:00.123456' : i < 50 ? '2024-05-01 08:30:00.123457' : `2024-05-01 08:30:0${i - 49}.000000`,
+    ]);
     rows.sort(() => Math.random() - 0.5);
     await src.db.query(`INSERT INTO \`${table}\` (code, name, modified) VALUES ?`, [rows]);
     const mapping = { code: 'code', name: 'name', updated_at: 'modified' };
 
-    const withId = connector(hub.config(dept, { source: { kind: 'mariadb', url: src.url, table, cursor: { updatedAt: 'modified', id: 'row_id' } }, mapping, batchSize: 7 }));
+    const withId = connector(
+      hub.config(dept, { source: { kind: 'mariadb', url: src.url, table, cursor: { updatedAt: 'modified', id: 'row_id' } }, mapping, batchSize: 7 }),
+    );
     try {
       expect((await drain(withId)).reduce((a, b) => a + b, 0)).toBe(56);
     } finally {
@@ -91,7 +99,9 @@ describe('database connector on MariaDB', () => {
     expect(once.size).toBe(56);
     expect([...once.values()].every((n) => n === 1)).toBe(true);
 
-    const onlyUpdatedAt = connector(hub.config(dept, { source: { kind: 'mariadb', url: `${src.url}`, table, cursor: { updatedAt: 'modified' } }, mapping, batchSize: 7 }));
+    const onlyUpdatedAt = connector(
+      hub.config(dept, { source: { kind: 'mariadb', url: `${src.url}`, table, cursor: { updatedAt: 'modified' } }, mapping, batchSize: 7 }),
+    );
     try {
       const counts = await drain(onlyUpdatedAt);
       expect(counts).toEqual([7, 7, 7, 7, 7, 7, 7, 7]);

@@ -86,7 +86,9 @@ describe('database connector on Postgres', () => {
        FROM generate_series(1, 45) i ORDER BY random()`,
     );
     const mapping = { code: 'code', name: 'name', updated_at: 'modified' };
-    const withId = connector(hub.config(dept, { source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } }, mapping, batchSize: 7 }));
+    const withId = connector(
+      hub.config(dept, { source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } }, mapping, batchSize: 7 }),
+    );
     try {
       expect(sum(await drain(withId))).toBe(45);
     } finally {
@@ -96,7 +98,9 @@ describe('database connector on Postgres', () => {
     expect(once.size).toBe(45);
     expect([...once.values()].every((n) => n === 1)).toBe(true);
 
-    const onlyUpdatedAt = connector(hub.config(dept, { source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified' } }, mapping, batchSize: 7 }));
+    const onlyUpdatedAt = connector(
+      hub.config(dept, { source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified' } }, mapping, batchSize: 7 }),
+    );
     try {
       const counts = await drain(onlyUpdatedAt);
       expect(sum(counts)).toBe(45);
@@ -117,7 +121,10 @@ describe('database connector on Postgres', () => {
        ('g-1', 'good', 1, '2024-05-01 10:00:00'), ('b-1', NULL, 2, '2024-05-01 10:00:01'), ('g-2', 'good', 3, '2024-05-01 10:00:02'),
        ('b-2', 'too big', 1152921504606846976, '2024-05-01 10:00:03'), ('g-3', 'good', 5, '2024-05-01 10:00:04')`,
     );
-    const config = hub.config(dept, { id: 'bad-rows', source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } } });
+    const config = hub.config(dept, {
+      id: 'bad-rows',
+      source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } },
+    });
     const c = connector(config);
     try {
       expect(await drain(c)).toEqual([5]);
@@ -150,8 +157,15 @@ describe('database connector on Postgres', () => {
   it('fences an older instance with the same id: its stale batch is refused, and it resumes from the committed position', async () => {
     const dept = await hub.department();
     const { tbl, sql } = await table('zombie');
-    await src.pool.query(`INSERT INTO ${sql} (code, name, modified) SELECT 'z-' || i, 'z', timestamp '2024-05-01 09:00:00' + i * interval '1 second' FROM generate_series(1, 30) i`);
-    const config = hub.config(dept, { id: 'zombie', source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } }, mapping: { code: 'code', name: 'name', updated_at: 'modified' }, batchSize: 5 });
+    await src.pool.query(
+      `INSERT INTO ${sql} (code, name, modified) SELECT 'z-' || i, 'z', timestamp '2024-05-01 09:00:00' + i * interval '1 second' FROM generate_series(1, 30) i`,
+    );
+    const config = hub.config(dept, {
+      id: 'zombie',
+      source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } },
+      mapping: { code: 'code', name: 'name', updated_at: 'modified' },
+      batchSize: 5,
+    });
     const older = connector(config);
     const newer = connector(config);
     try {
@@ -173,9 +187,16 @@ describe('database connector on Postgres', () => {
   it('picks up a row inserted, and a row updated, after it caught up', async () => {
     const dept = await hub.department();
     const { tbl, sql } = await table('live');
-    await src.pool.query(`INSERT INTO ${sql} (code, name, modified) SELECT 'l-' || i, 'first', timestamp '2024-05-01 09:00:00' + i * interval '1 second' FROM generate_series(1, 10) i`);
+    await src.pool.query(
+      `INSERT INTO ${sql} (code, name, modified) SELECT 'l-' || i, 'first', timestamp '2024-05-01 09:00:00' + i * interval '1 second' FROM generate_series(1, 10) i`,
+    );
     const c = connector(
-      hub.config(dept, { source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } }, mapping: { code: 'code', name: 'name', updated_at: 'modified' }, batchSize: 4, pollIntervalMs: 100 }),
+      hub.config(dept, {
+        source: { kind: 'postgres', url: src.url, table: tbl, cursor: { updatedAt: 'modified', id: 'row_id' } },
+        mapping: { code: 'code', name: 'name', updated_at: 'modified' },
+        batchSize: 4,
+        pollIntervalMs: 100,
+      }),
     );
     const controller = new AbortController();
     const running = c.run(controller.signal);

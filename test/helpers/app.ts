@@ -48,9 +48,19 @@ export interface TestApp {
  */
 export async function createTestApp({ listen = false, deps = {} }: { listen?: boolean; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
   const db = await createTestDb();
-  const config = testConfig({ REDIS_KEY_PREFIX: `hub-test:${randomBytes(4).toString('hex')}:`, DATABASE_SCHEMA: db.schema, HUB_LANDING_SCHEMA_PREFIX: `${db.schema}_` });
+  const config = testConfig({
+    REDIS_KEY_PREFIX: `hub-test:${randomBytes(4).toString('hex')}:`,
+    DATABASE_SCHEMA: db.schema,
+    HUB_LANDING_SCHEMA_PREFIX: `${db.schema}_`,
+  });
   const serviceToken = newToken();
-  const app = await buildApp(config, { log: testLogger(), kafka: testConnection(), service: { name: servicePrincipalName, token: serviceToken }, pool: db.pool, ...deps });
+  const app = await buildApp(config, {
+    log: testLogger(),
+    kafka: testConnection(),
+    service: { name: servicePrincipalName, token: serviceToken },
+    pool: db.pool,
+    ...deps,
+  });
   await ensureServicePrincipal(app, serviceToken);
   if (listen) await app.listen({ host: '127.0.0.1', port: 0 });
   const created: string[] = [];
@@ -71,7 +81,12 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
     async department(prefix = 'dept') {
       authority ??= await principal('authority');
       const name = uniqueName(prefix);
-      const res = await app.inject({ method: 'POST', url: '/api/v1/departments', headers: { authorization: `Bearer ${authority.token}` }, payload: { name, displayName: `测试部门 ${name}` } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/departments',
+        headers: { authorization: `Bearer ${authority.token}` },
+        payload: { name, displayName: `测试部门 ${name}` },
+      });
       if (res.statusCode !== 201) throw new Error(`onboarding ${name} failed: ${res.statusCode} ${res.body}`);
       departments.push(name);
       created.push(name);
@@ -84,18 +99,44 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
     },
     async enrol(entry, authorities = {}) {
       authority ??= await principal('authority');
-      const res = await app.inject({ method: 'POST', url: `/api/v1/catalog/${entry.id}/enrolment`, headers: { authorization: `Bearer ${authority.token}` }, payload: { decision: 'approve', authorities, reason: '经审核同意' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/v1/catalog/${entry.id}/enrolment`,
+        headers: { authorization: `Bearer ${authority.token}` },
+        payload: { decision: 'approve', authorities, reason: '经审核同意' },
+      });
       if (res.statusCode !== 200) throw new Error(`enrolling ${entry.id} failed: ${res.statusCode} ${res.body}`);
       return res.json() as CatalogEntry;
     },
     async grantVerification(who, dataset, fields) {
       const all = fields ?? (await app.catalog.contractOf(dataset)).fields.map((f) => f.name);
-      const res = await app.inject({ method: 'POST', url: '/api/v1/applications', headers: { authorization: `Bearer ${who.token}` }, payload: { purpose: '身份核验', use: 'verification', datasets: [{ dataset, fields: all }], validUntil: new Date(Date.now() + 86_400_000).toISOString() } });
-      if (res.statusCode !== 201 || (res.json() as { status: string }).status !== 'granted') throw new Error(`verification grant for ${who.name} on ${dataset} failed: ${res.statusCode} ${res.body}`);
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/applications',
+        headers: { authorization: `Bearer ${who.token}` },
+        payload: {
+          purpose: '身份核验',
+          use: 'verification',
+          datasets: [{ dataset, fields: all }],
+          validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+        },
+      });
+      if (res.statusCode !== 201 || (res.json() as { status: string }).status !== 'granted')
+        throw new Error(`verification grant for ${who.name} on ${dataset} failed: ${res.statusCode} ${res.body}`);
     },
     async startCleansing() {
       const worker = createCleansingWorker(
-        { config, pool: db.pool, redis: app.redis, kafka: app.kafka.client, admin: app.kafka.admin, producer: app.kafka.producer, registry: app.registry, metrics: app.metrics, log: testLogger() },
+        {
+          config,
+          pool: db.pool,
+          redis: app.redis,
+          kafka: app.kafka.client,
+          admin: app.kafka.admin,
+          producer: app.kafka.producer,
+          registry: app.registry,
+          metrics: app.metrics,
+          log: testLogger(),
+        },
         { groupId: uniqueName('cleansing') },
       );
       await worker.start();
@@ -103,14 +144,31 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
       return worker;
     },
     async startGrants() {
-      const grants = createGrantService({ pool: db.pool, kafka: app.kafka.client, admin: app.kafka.admin, registry: app.registry, producer: app.kafka.producer, log: testLogger(), schemaPrefix: config.cleansing.schemaPrefix, catalog: app.catalog, streamerGroupId: uniqueName('share') });
+      const grants = createGrantService({
+        pool: db.pool,
+        kafka: app.kafka.client,
+        admin: app.kafka.admin,
+        registry: app.registry,
+        producer: app.kafka.producer,
+        log: testLogger(),
+        schemaPrefix: config.cleansing.schemaPrefix,
+        catalog: app.catalog,
+        streamerGroupId: uniqueName('share'),
+      });
       await grants.start();
       stoppers.push(() => grants.stop());
       return grants;
     },
     async landed(dataset, n) {
       const [layer, name] = dataset.split('.');
-      await waitFor(() => db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${db.schema}_${layer}"."${name}"`).then((r) => Number(r.rows[0]?.n ?? 0)).catch(() => 0), (x) => x >= n);
+      await waitFor(
+        () =>
+          db.pool
+            .query<{ n: string }>(`SELECT count(*) AS n FROM "${db.schema}_${layer}"."${name}"`)
+            .then((r) => Number(r.rows[0]?.n ?? 0))
+            .catch(() => 0),
+        (x) => x >= n,
+      );
     },
     async authority() {
       authority ??= await principal('authority');

@@ -4,7 +4,10 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
  * Reads `count` messages from the start of a topic with a fresh group, or rejects with the error
  * that crashed the consumer (e.g. an authorization refusal) or on timeout.
  */
-export async function consume(kafka: Kafka, { topic, groupId, count = 1, timeoutMs = 20_000 }: { topic: string; groupId: string; count?: number; timeoutMs?: number }): Promise<KafkaMessage[]> {
+export async function consume(
+  kafka: Kafka,
+  { topic, groupId, count = 1, timeoutMs = 20_000 }: { topic: string; groupId: string; count?: number; timeoutMs?: number },
+): Promise<KafkaMessage[]> {
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
   const messages: KafkaMessage[] = [];
   try {
@@ -38,7 +41,10 @@ export async function consume(kafka: Kafka, { topic, groupId, count = 1, timeout
  * Reads a shared topic from the start with a fresh group until `count` messages match `keep`
  * (tests share topics such as hub.dead-letter, so each picks out its own records).
  */
-export async function collect(kafka: Kafka, { topic, keep, count, timeoutMs = 20_000 }: { topic: string; keep: (m: KafkaMessage) => boolean; count: number; timeoutMs?: number }): Promise<KafkaMessage[]> {
+export async function collect(
+  kafka: Kafka,
+  { topic, keep, count, timeoutMs = 20_000 }: { topic: string; keep: (m: KafkaMessage) => boolean; count: number; timeoutMs?: number },
+): Promise<KafkaMessage[]> {
   const consumer = kafka.consumer({ groupId: `collect-${Math.random().toString(36).slice(2)}` });
   const found: KafkaMessage[] = [];
   try {

@@ -35,7 +35,11 @@ export function runHub(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_0
   });
 }
 
-export function startHubProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; waitFor: (pattern: RegExp, timeoutMs: number) => Promise<void> } {
+export function startHubProcess(env: NodeJS.ProcessEnv): {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (pattern: RegExp, timeoutMs: number) => Promise<void>;
+} {
   const child = spawn(process.execPath, [hubBin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const listeners = new Set<() => void>();

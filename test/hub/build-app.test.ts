@@ -34,11 +34,16 @@ describe('the hub app', () => {
     expect(wrong.statusCode).toBe(401);
   });
 
-  it('checks the caller\'s role', async () => {
+  it("checks the caller's role", async () => {
     const consumer = await t.principal('consumer');
     const me = await t.app.inject({ url: '/api/v1/whoami', headers: t.auth(consumer) });
     expect(me.json()).toEqual({ name: consumer.name, role: 'consumer', kafkaUser: consumer.name });
-    const refused = await t.app.inject({ method: 'POST', url: '/api/v1/principals', headers: t.auth(consumer), payload: { name: 'sneaky', role: 'authority' } });
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/principals',
+      headers: t.auth(consumer),
+      payload: { name: 'sneaky', role: 'authority' },
+    });
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ code: 'HUB_ERR_FORBIDDEN' });
   });
@@ -75,10 +80,21 @@ describe('the hub app', () => {
         throw new HubError('HUB_ERR_KAFKA_UNAVAILABLE', 'Kafka failed to set the SCRAM credential: broker down');
       },
     } satisfies HubAdmin;
-    const other = await buildApp(t.config, { log: testLogger(), kafka: testConnection(), service: { name: 'hub-system', token: 'unused' }, pool: t.db.pool, admin: failingAdmin });
+    const other = await buildApp(t.config, {
+      log: testLogger(),
+      kafka: testConnection(),
+      service: { name: 'hub-system', token: 'unused' },
+      pool: t.db.pool,
+      admin: failingAdmin,
+    });
     try {
       const authority = await t.principal('authority');
-      const res = await other.inject({ method: 'POST', url: '/api/v1/principals', headers: t.auth(authority), payload: { name: `p-${Date.now().toString(36)}x`, role: 'consumer' } });
+      const res = await other.inject({
+        method: 'POST',
+        url: '/api/v1/principals',
+        headers: t.auth(authority),
+        payload: { name: `p-${Date.now().toString(36)}x`, role: 'consumer' },
+      });
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
       expect(res.json()).toMatchObject({ code: 'HUB_ERR_KAFKA_UNAVAILABLE' });
@@ -89,6 +105,8 @@ describe('the hub app', () => {
 
   it('fails to build with one clear error when Redis is unreachable', async () => {
     const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1/0', DATABASE_SCHEMA: t.db.schema });
-    await expect(buildApp(config, { log: testLogger(), kafka: testConnection(), service: { name: 'hub-system', token: 'x' }, pool: t.db.pool })).rejects.toThrow(/^cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0/);
+    await expect(
+      buildApp(config, { log: testLogger(), kafka: testConnection(), service: { name: 'hub-system', token: 'x' }, pool: t.db.pool }),
+    ).rejects.toThrow(/^cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0/);
   });
 });

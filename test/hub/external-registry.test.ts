@@ -31,7 +31,10 @@ describe('SCHEMA_REGISTRY_URL', () => {
   it('sends schemas to the external registry and serves no registry of its own', async () => {
     const subject = uniqueName('ext');
     const id = await hub.registry.register(subject, schema);
-    const stored = await registryHub.app.inject({ url: `/registry/subjects/${subject}/versions/latest`, headers: registryHub.auth({ token: (await registryHub.principal('auditor')).token }) });
+    const stored = await registryHub.app.inject({
+      url: `/registry/subjects/${subject}/versions/latest`,
+      headers: registryHub.auth({ token: (await registryHub.principal('auditor')).token }),
+    });
     expect(stored.json()).toMatchObject({ subject, id, version: 1 });
     expect((await hub.inject('/registry/subjects')).statusCode).toBe(404);
     const value = await hub.registry.encode(id, { id: 'x1' });

@@ -18,17 +18,6 @@ const csvRow = (year: number | string, overrides: { id?: string; name?: string; 
   `${overrides.id ?? String(rating.taxpayer_id)},${overrides.name ?? '合肥市皖江数字科技有限公司'},${year},A,95,,国家税务总局合肥市税务局,340100,2024-04-12,${overrides.updated ?? '2024-04-12T09:00:00+08:00'}`;
 const person = samplesV1['base.natural_person'] as Record<string, unknown>;
 
-interface Upload {
-  dataset: string;
-  topic: string;
-  format: string;
-  lines: number;
-  accepted: number;
-  rejectedCount: number;
-  rejected: { line: number; errors: { field: string; reason: string }[] }[];
-  rejectedTruncated: boolean;
-}
-
 describe('file ingest', () => {
   let t: TestApp;
   let kafka: TestKafka;
@@ -45,7 +34,11 @@ describe('file ingest', () => {
 
   const client = () => kafka.clientFor(kafka.connection.username, kafka.connection.password);
   const upload = async (who: { token: string }, dataset: string, body: string, contentType = 'text/csv', query = '') => {
-    const res = await fetch(`${url}/api/v1/datasets/${dataset}/files${query}`, { method: 'POST', headers: { ...t.auth(who), 'content-type': contentType }, body });
+    const res = await fetch(`${url}/api/v1/datasets/${dataset}/files${query}`, {
+      method: 'POST',
+      headers: { ...t.auth(who), 'content-type': contentType },
+      body,
+    });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   };
   async function countOn(topic: string): Promise<number> {
@@ -97,10 +90,22 @@ describe('file ingest', () => {
       rejectedTruncated: false,
     });
     expect(await countOn(entry.topic)).toBe(3);
-    const rows = await decoded<{ rating_year: number; taxpayer_name: string; published_date: number; updated_at: number; score: number | null; downgrade_reason: string | null }>(entry.topic, 3);
+    const rows = await decoded<{
+      rating_year: number;
+      taxpayer_name: string;
+      published_date: number;
+      updated_at: number;
+      score: number | null;
+      downgrade_reason: string | null;
+    }>(entry.topic, 3);
     const byYear = new Map(rows.map((r) => [r.value.rating_year, r.value]));
     expect([...byYear.keys()].sort()).toEqual([2001, 2005, 2008]);
-    expect(byYear.get(2001)).toMatchObject({ published_date: day('2024-04-12'), updated_at: ts('2024-04-12T09:00:00+08:00'), score: 95, downgrade_reason: null });
+    expect(byYear.get(2001)).toMatchObject({
+      published_date: day('2024-04-12'),
+      updated_at: ts('2024-04-12T09:00:00+08:00'),
+      score: 95,
+      downgrade_reason: null,
+    });
     expect(byYear.get(2005)?.taxpayer_name).toBe('合肥市皖江\n数字科技有限公司');
     expect(byYear.get(2008)).toMatchObject({ taxpayer_name: '皖江 "数字", 科技', updated_at: ts('2024-04-13T10:00:00+08:00') });
     expect(rows.every((r) => r.path === 'file')).toBe(true);
@@ -184,7 +189,11 @@ describe('file ingest', () => {
     expect(listed[0]!.line).toBe(2);
     expect(listed[999]!.line).toBe(1001);
 
-    const broken = await upload(dept, 'theme.tax_credit_rating', [header, csvRow(2002), csvRow(2003), csvRow(2004, { name: '"皖江' }), csvRow(2005)].join('\n'));
+    const broken = await upload(
+      dept,
+      'theme.tax_credit_rating',
+      [header, csvRow(2002), csvRow(2003), csvRow(2004, { name: '"皖江' }), csvRow(2005)].join('\n'),
+    );
     expect(broken.status).toBe(422);
     expect(broken.body.message).toMatch(/^line 4: a quoted field that starts here is never closed; 2 rows before line 4 were accepted/);
     expect(broken.body.details).toMatchObject({ accepted: 2, resumeFromLine: 4, lines: 3 });
@@ -194,9 +203,21 @@ describe('file ingest', () => {
   it('refuses a file over HUB_FILE_MAX_BYTES: at once when announced, where it passes the limit when not', async () => {
     const { dept, entry } = await taxDepartment();
     const config = { ...t.config, ingest: { ...t.config.ingest, fileMaxBytes: 4096 } };
-    const other = await buildApp(config, { log: testLogger(), kafka: testConnection(), service: { name: 'hub-system', token: 'x' }, pool: t.db.pool, registry: t.app.registry });
+    const other = await buildApp(config, {
+      log: testLogger(),
+      kafka: testConnection(),
+      service: { name: 'hub-system', token: 'x' },
+      pool: t.db.pool,
+      registry: t.app.registry,
+    });
     const lines = [header, ...Array.from({ length: 100 }, (_, i) => csvRow(4000 + i))].map((l) => `${l}\n`);
-    const send = (payload: string | Readable) => other.inject({ method: 'POST', url: '/api/v1/datasets/theme.tax_credit_rating/files', headers: { ...t.auth(dept), 'content-type': 'text/csv' }, payload });
+    const send = (payload: string | Readable) =>
+      other.inject({
+        method: 'POST',
+        url: '/api/v1/datasets/theme.tax_credit_rating/files',
+        headers: { ...t.auth(dept), 'content-type': 'text/csv' },
+        payload,
+      });
     try {
       const announced = await send(lines.join(''));
       expect(announced.statusCode).toBe(413);
@@ -227,10 +248,22 @@ describe('file ingest', () => {
       },
       close: async () => undefined,
     };
-    const other = await buildApp(t.config, { log: testLogger(), kafka: testConnection(), service: { name: 'hub-system', token: 'x' }, pool: t.db.pool, producer: flaky, registry: t.app.registry });
+    const other = await buildApp(t.config, {
+      log: testLogger(),
+      kafka: testConnection(),
+      service: { name: 'hub-system', token: 'x' },
+      pool: t.db.pool,
+      producer: flaky,
+      registry: t.app.registry,
+    });
     const rows = Array.from({ length: 1200 }, (_, i) => (i === 900 ? csvRow('bad') : csvRow(3000 + i)));
     try {
-      const res = await other.inject({ method: 'POST', url: '/api/v1/datasets/theme.tax_credit_rating/files', headers: { ...t.auth(dept), 'content-type': 'text/csv' }, payload: [header, ...rows].join('\n') });
+      const res = await other.inject({
+        method: 'POST',
+        url: '/api/v1/datasets/theme.tax_credit_rating/files',
+        headers: { ...t.auth(dept), 'content-type': 'text/csv' },
+        payload: [header, ...rows].join('\n'),
+      });
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
       const body = res.json();

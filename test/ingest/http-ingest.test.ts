@@ -75,7 +75,10 @@ describe('HTTP ingest', () => {
     expect(other.statusCode).toBe(422);
     // Earlier tests put 3 records on the topic; the retried batch adds 2, not 4.
     const all = await consume(client(), { topic, groupId: uniqueName('idem'), count: 5 });
-    const late = await consume(client(), { topic, groupId: uniqueName('idem2'), count: 6, timeoutMs: 3000 }).then(() => 'more', () => 'none');
+    const late = await consume(client(), { topic, groupId: uniqueName('idem2'), count: 6, timeoutMs: 3000 }).then(
+      () => 'more',
+      () => 'none',
+    );
     expect(all).toHaveLength(5);
     expect(late).toBe('none');
   });
@@ -87,10 +90,22 @@ describe('HTTP ingest', () => {
       },
       close: async () => undefined,
     };
-    const other = await buildApp(t.config, { log: testLogger(), kafka: testConnection(), service: { name: 'hub-system', token: 'x' }, pool: t.db.pool, producer: down, registry: t.app.registry });
+    const other = await buildApp(t.config, {
+      log: testLogger(),
+      kafka: testConnection(),
+      service: { name: 'hub-system', token: 'x' },
+      pool: t.db.pool,
+      producer: down,
+      registry: t.app.registry,
+    });
     try {
       const key = randomUUID();
-      const res = await other.inject({ method: 'POST', url: '/api/v1/datasets/theme.tax_credit_rating/records', headers: { ...t.auth(dept), 'idempotency-key': key }, payload: { records: [valid(20)] } });
+      const res = await other.inject({
+        method: 'POST',
+        url: '/api/v1/datasets/theme.tax_credit_rating/records',
+        headers: { ...t.auth(dept), 'idempotency-key': key },
+        payload: { records: [valid(20)] },
+      });
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
       expect(res.json()).toMatchObject({ code: 'HUB_ERR_KAFKA_UNAVAILABLE' });
@@ -108,12 +123,22 @@ describe('HTTP ingest', () => {
     const allBad = await send([{ nope: 1 }]);
     expect(allBad.statusCode).toBe(422);
     expect(allBad.json().details.rejected).toHaveLength(1);
-    const undeclared = await t.app.inject({ method: 'POST', url: '/api/v1/datasets/base.land_parcel/records', headers: t.auth(dept), payload: { records: [{}] } });
+    const undeclared = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasets/base.land_parcel/records',
+      headers: t.auth(dept),
+      payload: { records: [{}] },
+    });
     expect(undeclared.statusCode).toBe(404);
     expect(undeclared.json().message).toMatch(/has not declared base.land_parcel/);
     const consumer = await t.principal('consumer');
     expect((await send([valid(1)], {}, consumer)).statusCode).toBe(403);
-    const notJson = await t.app.inject({ method: 'POST', url: '/api/v1/datasets/theme.tax_credit_rating/records', headers: { ...t.auth(dept), 'content-type': 'application/json' }, payload: '{"records": [' });
+    const notJson = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasets/theme.tax_credit_rating/records',
+      headers: { ...t.auth(dept), 'content-type': 'application/json' },
+      payload: '{"records": [',
+    });
     expect(notJson.statusCode).toBe(400);
   });
 });

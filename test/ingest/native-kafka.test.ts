@@ -28,7 +28,13 @@ describe('the native Kafka path', () => {
     kafka = await createTestKafka();
     dept = await t.department('native');
     entry = await t.declare(dept, { dataset: 'theme.tax_credit_rating', updateCycle: 'hourly' });
-    workers = await startWorkers(t.app, { config: t.config, log: testLogger(), groupId: uniqueName('validator'), cleansingGroupId: uniqueName('cleansing'), refreshMs: 1000 });
+    workers = await startWorkers(t.app, {
+      config: t.config,
+      log: testLogger(),
+      groupId: uniqueName('validator'),
+      cleansingGroupId: uniqueName('cleansing'),
+      refreshMs: 1000,
+    });
     const { port } = t.app.server.address() as { port: number };
     registry = new SchemaRegistry({ host: `http://127.0.0.1:${port}/registry`, auth: { username: dept.name, password: dept.token } });
     producer = kafka.clientFor(dept.kafka.username, dept.kafka.password).producer({ idempotent: true });
@@ -55,9 +61,23 @@ describe('the native Kafka path', () => {
   it('sends undecodable, foreign-schema, mis-keyed and header-less records to the dead-letter topic with the reason', async () => {
     const own = await registry.getLatestSchemaId(entry.subject);
     // A department may not register other subjects; the schema it wrongly writes with exists elsewhere in the registry.
-    const refused = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Other', namespace: 'gov.hub.test', fields: [{ name: 'x', type: 'string' }] }) }, { subject: `${entry.topic}-key` }).then(() => null, (e: unknown) => e);
+    const refused = await registry
+      .register(
+        {
+          type: SchemaType.AVRO,
+          schema: JSON.stringify({ type: 'record', name: 'Other', namespace: 'gov.hub.test', fields: [{ name: 'x', type: 'string' }] }),
+        },
+        { subject: `${entry.topic}-key` },
+      )
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(String(refused)).toMatch(/Forbidden/);
-    const foreign = await t.app.registry.register(uniqueName('other-subject'), JSON.stringify({ type: 'record', name: 'Other', namespace: 'gov.hub.test', fields: [{ name: 'x', type: 'string' }] }));
+    const foreign = await t.app.registry.register(
+      uniqueName('other-subject'),
+      JSON.stringify({ type: 'record', name: 'Other', namespace: 'gov.hub.test', fields: [{ name: 'x', type: 'string' }] }),
+    );
     const good = await registry.encode(own, { ...rating, rating_year: 2032 });
     const marker = randomUUID();
     const bad = [

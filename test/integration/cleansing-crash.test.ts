@@ -54,7 +54,12 @@ describe('a cleansing process killed mid-stream', () => {
     const updates = 600;
     const records = [...Array.from({ length: people }, (_, n) => person(n)), ...Array.from({ length: updates }, (_, n) => person(n, { name: `更名${n}` }))];
     for (let i = 0; i < records.length; i += 500) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/v1/datasets/base.natural_person/records', headers: t.auth(psb), payload: { records: records.slice(i, i + 500) } });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/datasets/base.natural_person/records',
+        headers: t.auth(psb),
+        payload: { records: records.slice(i, i + 500) },
+      });
       expect(res.statusCode).toBe(200);
     }
 
@@ -80,7 +85,9 @@ describe('a cleansing process killed mid-stream', () => {
     expect(await count(`SELECT count(*) AS n FROM ${current()}`)).toBe(people);
     expect(await count(`SELECT count(*) AS n FROM ${current()} WHERE name LIKE '更名%'`)).toBe(updates);
     expect(await count(`SELECT count(*) AS n FROM ${current()} WHERE _version = 2`)).toBe(updates);
-    const landed = (await t.db.pool.query<{ landed: string; records_in: string }>('SELECT landed, records_in FROM cleansing_counts WHERE provider = $1', [psb.name])).rows[0];
+    const landed = (
+      await t.db.pool.query<{ landed: string; records_in: string }>('SELECT landed, records_in FROM cleansing_counts WHERE provider = $1', [psb.name])
+    ).rows[0];
     expect(landed).toEqual({ landed: String(records.length), records_in: String(records.length) });
   }, 300_000);
 });

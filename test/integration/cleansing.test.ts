@@ -28,7 +28,17 @@ describe('cleansing and landing', () => {
     expect(pending.status).toBe('pending');
     await t.enrol(pending, { marital_status: mca.name });
     worker = createCleansingWorker(
-      { config: t.config, pool: t.db.pool, redis: t.app.redis, kafka: t.app.kafka.client, admin: t.app.kafka.admin, producer: t.app.kafka.producer, registry: t.app.registry, metrics: t.app.metrics, log: testLogger() },
+      {
+        config: t.config,
+        pool: t.db.pool,
+        redis: t.app.redis,
+        kafka: t.app.kafka.client,
+        admin: t.app.kafka.admin,
+        producer: t.app.kafka.producer,
+        registry: t.app.registry,
+        metrics: t.app.metrics,
+        log: testLogger(),
+      },
       { groupId: uniqueName('cleansing') },
     );
     await worker.start();
@@ -46,9 +56,19 @@ describe('cleansing and landing', () => {
   };
   const count = async (sql: string, params: unknown[] = []) => Number((await t.db.pool.query<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
   const counts = async (provider: string) =>
-    (await t.db.pool.query<{ records_in: string; duplicates: string; invalid: string; conflicts: string; landed: string }>('SELECT * FROM cleansing_counts WHERE provider = $1', [provider])).rows[0];
-  const readIn = async (provider: string, n: number) => waitFor(() => counts(provider), (c) => Number(c?.records_in ?? 0) >= n);
-  const alerts = (query: string) => t.app.inject({ url: `/api/v1/quality/alerts?${query}`, headers: t.auth({ token: stewardToken }) }).then((r) => r.json() as QualityAlert[]);
+    (
+      await t.db.pool.query<{ records_in: string; duplicates: string; invalid: string; conflicts: string; landed: string }>(
+        'SELECT * FROM cleansing_counts WHERE provider = $1',
+        [provider],
+      )
+    ).rows[0];
+  const readIn = async (provider: string, n: number) =>
+    waitFor(
+      () => counts(provider),
+      (c) => Number(c?.records_in ?? 0) >= n,
+    );
+  const alerts = (query: string) =>
+    t.app.inject({ url: `/api/v1/quality/alerts?${query}`, headers: t.auth({ token: stewardToken }) }).then((r) => r.json() as QualityAlert[]);
   let stewardToken = '';
   /** The landing table keeps lineage grouped by source: [{ fields: [...], provider, ... }]. */
   const lineageOf = (row: { _lineage: { fields: string[] }[] }, field: string) => row._lineage.find((g) => g.fields.includes(field));
@@ -142,7 +162,9 @@ describe('cleansing and landing', () => {
   it('publishes the merged record with its lineage on the compacted clean topic', async () => {
     const stats = await t.app.inject({ url: '/api/v1/cleansing/stats', headers: t.auth({ token: stewardToken }) });
     expect(stats.statusCode).toBe(200);
-    expect(stats.json()).toEqual(expect.arrayContaining([expect.objectContaining({ dataset: 'base.natural_person', provider: psb.name, duplicates: 5, invalid: 1 })]));
+    expect(stats.json()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ dataset: 'base.natural_person', provider: psb.name, duplicates: 5, invalid: 1 })]),
+    );
     const metrics = (await t.app.inject('/metrics')).body;
     expect(metrics).toMatch(new RegExp(`hub_cleansing_landed_total\\{dataset="base.natural_person",provider="${psb.name}"\\} \\d+`));
     const latest = await t.app.registry.latest('clean.base.natural_person-value');
@@ -153,7 +175,12 @@ describe('cleansing and landing', () => {
     const [schema] = (await loadSchemaFiles()).filter((s) => s.dataset === 'base.natural_person');
     const v1 = JSON.parse(schema!.text) as { fields: Record<string, unknown>[] };
     const v2 = { ...v1, fields: [...v1.fields, { name: 'nickname', type: ['null', 'string'], default: null, doc: '曾用名', grade: 3 }] };
-    const changed = await t.app.inject({ method: 'PUT', url: `/api/v1/catalog/${psb.name}.base.natural_person`, headers: t.auth(psb), payload: { schema: v2, reason: '增加曾用名' } });
+    const changed = await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/catalog/${psb.name}.base.natural_person`,
+      headers: t.auth(psb),
+      payload: { schema: v2, reason: '增加曾用名' },
+    });
     expect(changed.statusCode, changed.body).toBe(200);
     const before = await count(`SELECT count(*) AS n FROM ${table}`);
     await send(psb, [person(50, { nickname: '小五' })]);
@@ -161,6 +188,9 @@ describe('cleansing and landing', () => {
     const row = (await t.db.pool.query(`SELECT nickname FROM ${table} WHERE _key = $1`, [person(50).id_number])).rows[0];
     expect(row?.nickname).toBe('小五');
     expect(await count(`SELECT count(*) AS n FROM ${table}`)).toBe(before + 1);
-    expect((await t.db.pool.query(`SELECT name, nickname FROM ${table} WHERE _key = $1`, [person(1).id_number])).rows[0]).toEqual({ name: '居民1', nickname: null });
+    expect((await t.db.pool.query(`SELECT name, nickname FROM ${table} WHERE _key = $1`, [person(1).id_number])).rows[0]).toEqual({
+      name: '居民1',
+      nickname: null,
+    });
   });
 });

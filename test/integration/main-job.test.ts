@@ -64,7 +64,11 @@ describe('the main job (`hub start`, as `npm start` runs it)', () => {
       expect((await fetch(`${base}/api/v1/whoami`)).status).toBe(401);
       expect((await fetch(`${base}/registry/subjects`)).status).toBe(401);
 
-      const subjects = (await (await fetch(`${base}/registry/subjects`, { headers: { authorization: `Basic ${Buffer.from(`hub-system:${secrets.serviceToken}`).toString('base64')}` } })).json()) as string[];
+      const subjects = (await (
+        await fetch(`${base}/registry/subjects`, {
+          headers: { authorization: `Basic ${Buffer.from(`hub-system:${secrets.serviceToken}`).toString('base64')}` },
+        })
+      ).json()) as string[];
       const datasets = await loadSchemaFiles();
       expect(subjects.length).toBeGreaterThanOrEqual(datasets.length);
       expect(subjects).toContain('gov.hub.base.NaturalPerson');

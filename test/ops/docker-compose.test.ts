@@ -126,8 +126,18 @@ function protocolMap(value: string): Map<string, string> {
 
 /** The apache/kafka image's mapping from KAFKA_* variables to broker properties (KafkaDockerWrapper). */
 const launcherVariables = new Set([
-  'KAFKA_VERSION', 'KAFKA_HEAP_OPT', 'KAFKA_HEAP_OPTS', 'KAFKA_LOG4J_OPTS', 'KAFKA_OPTS', 'KAFKA_JMX_OPTS', 'KAFKA_JMX_PORT',
-  'KAFKA_JMX_HOSTNAME', 'KAFKA_JVM_PERFORMANCE_OPTS', 'KAFKA_GC_LOG_OPTS', 'KAFKA_LOG4J_ROOT_LOGLEVEL', 'KAFKA_LOG4J_LOGGERS',
+  'KAFKA_VERSION',
+  'KAFKA_HEAP_OPT',
+  'KAFKA_HEAP_OPTS',
+  'KAFKA_LOG4J_OPTS',
+  'KAFKA_OPTS',
+  'KAFKA_JMX_OPTS',
+  'KAFKA_JMX_PORT',
+  'KAFKA_JMX_HOSTNAME',
+  'KAFKA_JVM_PERFORMANCE_OPTS',
+  'KAFKA_GC_LOG_OPTS',
+  'KAFKA_LOG4J_ROOT_LOGLEVEL',
+  'KAFKA_LOG4J_LOGGERS',
   'KAFKA_TOOLS_LOG4J_LOGLEVEL',
 ]);
 
@@ -329,7 +339,13 @@ describe('docker-compose.yml', () => {
     }
     // The checks above really looked at the secrets this file handles.
     expect(found).toEqual(
-      expect.arrayContaining(['hub.KAFKA_PASSWORD', 'hub.DATABASE_URL (URL)', 'hub.REDIS_URL (URL)', 'postgres.POSTGRES_PASSWORD', 'redis.command --requirepass']),
+      expect.arrayContaining([
+        'hub.KAFKA_PASSWORD',
+        'hub.DATABASE_URL (URL)',
+        'hub.REDIS_URL (URL)',
+        'postgres.POSTGRES_PASSWORD',
+        'redis.command --requirepass',
+      ]),
     );
     expect(found.filter((w) => w.startsWith('kafka.') && w.endsWith('(JAAS)')).length).toBeGreaterThanOrEqual(3);
   });

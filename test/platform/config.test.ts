@@ -3,7 +3,7 @@ import { loadConfig, redactUrl, settings } from '../../services/platform/config.
 import { HubError } from '../../services/platform/errors.ts';
 
 describe('config', () => {
-  it('uses this machine\'s servers and a local broker by default', () => {
+  it("uses this machine's servers and a local broker by default", () => {
     const c = loadConfig({}, '/srv/hub');
     expect(c.http.port).toBe(8080);
     expect(c.database.url).toBe('postgres://postgres@127.0.0.1:5432/hub');

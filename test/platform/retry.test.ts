@@ -19,10 +19,12 @@ describe('retry', () => {
   it('never retries unknown errors or non-retryable codes', async () => {
     for (const error of [new Error('boom'), new HubError('HUB_ERR_VALIDATION', 'bad')]) {
       let calls = 0;
-      await expect(retry(async () => {
-        calls++;
-        throw error;
-      }, fast)).rejects.toBe(error);
+      await expect(
+        retry(async () => {
+          calls++;
+          throw error;
+        }, fast),
+      ).rejects.toBe(error);
       expect(calls).toBe(1);
     }
   });
@@ -31,21 +33,29 @@ describe('retry', () => {
     let clock = 0;
     let calls = 0;
     const err = new HubError('HUB_ERR_DB_UNAVAILABLE', 'down');
-    await expect(retry(async () => {
-      calls++;
-      clock += 400;
-      throw err;
-    }, { ...fast, maxElapsedMs: 1000, now: () => clock })).rejects.toBe(err);
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          clock += 400;
+          throw err;
+        },
+        { ...fast, maxElapsedMs: 1000, now: () => clock },
+      ),
+    ).rejects.toBe(err);
     expect(calls).toBe(3);
   });
 
   it('stops waiting when aborted', async () => {
     const controller = new AbortController();
     let calls = 0;
-    const pending = retry(async () => {
-      calls++;
-      throw new HubError('HUB_ERR_KAFKA_UNAVAILABLE', 'down');
-    }, { initialDelayMs: 60_000, maxDelayMs: 60_000, maxElapsedMs: 600_000, signal: controller.signal, random: () => 1 });
+    const pending = retry(
+      async () => {
+        calls++;
+        throw new HubError('HUB_ERR_KAFKA_UNAVAILABLE', 'down');
+      },
+      { initialDelayMs: 60_000, maxDelayMs: 60_000, maxElapsedMs: 600_000, signal: controller.signal, random: () => 1 },
+    );
     setTimeout(() => controller.abort(), 20);
     await expect(pending).rejects.toThrow('down');
     expect(calls).toBe(1);

@@ -8,7 +8,9 @@ import { testLogger } from '../helpers/logger.ts';
 // Port 1 on loopback: nothing listens there, so the connection is refused at once.
 describe('an unreachable server is one clear line', () => {
   it('Postgres', async () => {
-    const err = await openPool({ url: 'postgres://postgres:pw@127.0.0.1:1/hub', schema: 'hub', poolMax: 1, connectTimeoutMs: 1000, log: testLogger() }).catch((e: unknown) => e);
+    const err = await openPool({ url: 'postgres://postgres:pw@127.0.0.1:1/hub', schema: 'hub', poolMax: 1, connectTimeoutMs: 1000, log: testLogger() }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HubError);
     expect((err as HubError).code).toBe('HUB_ERR_DB_UNAVAILABLE');
     expect((err as HubError).message).toMatch(/^cannot reach Postgres at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/hub .*DATABASE_URL/);

@@ -28,13 +28,7 @@ describe('registry: authentication and authorisation', () => {
   });
 
   it('answers 401 for a wrong token, a wrong name or a malformed header', async () => {
-    const bad = [
-      basicAuth(h.authority.name, 'hub_wrong'),
-      basicAuth(h.consumer.name, h.authority.token),
-      'Basic !!!not-base64',
-      'Bearer ',
-      'Digest abc',
-    ];
+    const bad = [basicAuth(h.authority.name, 'hub_wrong'), basicAuth(h.consumer.name, h.authority.token), 'Basic !!!not-base64', 'Bearer ', 'Digest abc'];
     for (const authorization of bad) {
       const res = await h.app.inject({ method: 'GET', url: '/registry/subjects', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(401);
@@ -104,21 +98,81 @@ describe('registry: malformed requests', () => {
     { name: 'body is an array', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: '[]', code: 42201 },
     { name: 'empty body', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: '', code: 42201 },
     { name: 'missing schema', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: '{"schemaType":"AVRO"}', code: 42201 },
-    { name: 'schema not a string', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: { type: 'string' } }), code: 42201 },
+    {
+      name: 'schema not a string',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: { type: 'string' } }),
+      code: 42201,
+    },
     { name: 'schema not JSON', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: 'record Person {' }), code: 42201 },
-    { name: 'invalid Avro', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"strin"}]}' }), code: 42201 },
-    { name: 'bad default', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"int","default":"x"}]}' }), code: 42201 },
-    { name: 'unknown schemaType', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: '{"type":"object"}', schemaType: 'JSON' }), code: 42201 },
-    { name: 'PROTOBUF', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }), code: 42201 },
-    { name: 'non-empty references', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: '"string"', references: [{ name: 'x', subject: 'y', version: 1 }] }), code: 42201 },
-    { name: 'references not an array', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: '"string"', references: 'x' }), code: 42201 },
-    { name: 'version not a number in body', method: 'POST', path: () => `/subjects/${s()}/versions`, payload: JSON.stringify({ schema: '"string"', version: 'two' }), code: 42202 },
+    {
+      name: 'invalid Avro',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"strin"}]}' }),
+      code: 42201,
+    },
+    {
+      name: 'bad default',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"int","default":"x"}]}' }),
+      code: 42201,
+    },
+    {
+      name: 'unknown schemaType',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: '{"type":"object"}', schemaType: 'JSON' }),
+      code: 42201,
+    },
+    {
+      name: 'PROTOBUF',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' }),
+      code: 42201,
+    },
+    {
+      name: 'non-empty references',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: '"string"', references: [{ name: 'x', subject: 'y', version: 1 }] }),
+      code: 42201,
+    },
+    {
+      name: 'references not an array',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: '"string"', references: 'x' }),
+      code: 42201,
+    },
+    {
+      name: 'version not a number in body',
+      method: 'POST',
+      path: () => `/subjects/${s()}/versions`,
+      payload: JSON.stringify({ schema: '"string"', version: 'two' }),
+      code: 42202,
+    },
     { name: 'bad version "abc"', method: 'GET', path: () => `/subjects/${s()}/versions/abc`, code: 42202 },
     { name: 'version 0', method: 'GET', path: () => `/subjects/${s()}/versions/0`, code: 42202 },
     { name: 'version too big', method: 'GET', path: () => `/subjects/${s()}/versions/99999999999`, code: 42202 },
     { name: 'delete version "abc"', method: 'DELETE', path: () => `/subjects/${s()}/versions/abc`, code: 42202 },
-    { name: 'compat version "abc"', method: 'POST', path: () => `/compatibility/subjects/${s()}/versions/abc`, payload: JSON.stringify({ schema: '"string"' }), code: 42202 },
-    { name: 'compat with bad schema', method: 'POST', path: () => `/compatibility/subjects/${s()}/versions/latest`, payload: JSON.stringify({ schema: '{' }), code: 42201 },
+    {
+      name: 'compat version "abc"',
+      method: 'POST',
+      path: () => `/compatibility/subjects/${s()}/versions/abc`,
+      payload: JSON.stringify({ schema: '"string"' }),
+      code: 42202,
+    },
+    {
+      name: 'compat with bad schema',
+      method: 'POST',
+      path: () => `/compatibility/subjects/${s()}/versions/latest`,
+      payload: JSON.stringify({ schema: '{' }),
+      code: 42201,
+    },
     { name: 'lookup with bad JSON', method: 'POST', path: () => `/subjects/${s()}`, payload: 'nope', code: 400 },
     { name: 'schema id "x"', method: 'GET', path: () => '/schemas/ids/x', code: 40403 },
     { name: 'schema id negative', method: 'GET', path: () => '/schemas/ids/-1', code: 40403 },
@@ -144,7 +198,13 @@ describe('registry: malformed requests', () => {
   });
 
   it('accepts every Confluent content type', async () => {
-    for (const contentType of ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream', 'application/json; charset=utf-8']) {
+    for (const contentType of [
+      'application/vnd.schemaregistry.v1+json',
+      'application/vnd.schemaregistry+json',
+      'application/json',
+      'application/octet-stream',
+      'application/json; charset=utf-8',
+    ]) {
       const res = await h.app.inject({
         method: 'POST',
         url: `/registry/subjects/${s()}`,

@@ -158,11 +158,19 @@ describe('registry: compatibility over HTTP', () => {
 
   it('compatibility endpoint: true for a new subject at latest, 40401/40402 for missing ones', async () => {
     const subject = uniqueSubject('compat');
-    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/latest`, { body: { schema: base } })).json()).toEqual({ is_compatible: true });
-    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/1`, { body: { schema: base } })).json()).toMatchObject({ error_code: 40401 });
+    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/latest`, { body: { schema: base } })).json()).toEqual({
+      is_compatible: true,
+    });
+    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/1`, { body: { schema: base } })).json()).toMatchObject({
+      error_code: 40401,
+    });
     await register(subject, base);
-    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/7`, { body: { schema: base } })).json()).toMatchObject({ error_code: 40402 });
-    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/1`, { body: { schema: addRequired } })).json()).toEqual({ is_compatible: false });
+    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/7`, { body: { schema: base } })).json()).toMatchObject({
+      error_code: 40402,
+    });
+    expect((await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/1`, { body: { schema: addRequired } })).json()).toEqual({
+      is_compatible: false,
+    });
     const verbose = await h.call('POST', `/compatibility/subjects/${enc(subject)}/versions/1?verbose=true`, { body: { schema: addOptional } });
     expect(verbose.json()).toEqual({ is_compatible: true, messages: [] });
   });

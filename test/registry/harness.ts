@@ -24,9 +24,20 @@ export function uniqueSubject(prefix = 'subject'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}-value`;
 }
 
-export async function buildRegistryApp({ pool, authenticator, canWriteSubject }: { pool: Pool; authenticator: Authenticator; canWriteSubject?: CanWriteSubject }): Promise<FastifyInstance> {
+export async function buildRegistryApp({
+  pool,
+  authenticator,
+  canWriteSubject,
+}: {
+  pool: Pool;
+  authenticator: Authenticator;
+  canWriteSubject?: CanWriteSubject;
+}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  await app.register(registryPlugin, canWriteSubject ? { prefix: '/registry', pool, authenticator, canWriteSubject } : { prefix: '/registry', pool, authenticator });
+  await app.register(
+    registryPlugin,
+    canWriteSubject ? { prefix: '/registry', pool, authenticator, canWriteSubject } : { prefix: '/registry', pool, authenticator },
+  );
   await app.ready();
   return app;
 }

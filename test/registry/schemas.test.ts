@@ -54,7 +54,9 @@ describe('registry: schemas and subjects', () => {
     const a = (await h.call('POST', `/subjects/${enc(subject)}/versions`, { body: { schema: v1 } })).json<{ id: number }>();
     // Same schema, other layout: identity is the canonical form, not the bytes.
     const relaid = JSON.stringify(JSON.parse(v1), null, 2);
-    const b = (await h.call('POST', `/subjects/${enc(subject)}/versions`, { body: { schema: relaid, schemaType: 'AVRO', references: [] } })).json<{ id: number }>();
+    const b = (await h.call('POST', `/subjects/${enc(subject)}/versions`, { body: { schema: relaid, schemaType: 'AVRO', references: [] } })).json<{
+      id: number;
+    }>();
     expect(b.id).toBe(a.id);
     expect((await h.call('GET', `/subjects/${enc(subject)}/versions`)).json()).toEqual([1]);
   });

@@ -133,7 +133,10 @@ describe('the dataset schema files', () => {
 
 describe('validateSchemaConvention', () => {
   it('accepts the natural person schema and returns its key and fields', () => {
-    const c = validateSchemaConvention(variant(() => {}), file);
+    const c = validateSchemaConvention(
+      variant(() => {}),
+      file,
+    );
     expect(c.dataset).toBe('base.natural_person');
     expect(c.layer).toBe('base');
     expect(c.businessKey).toEqual(['id_number']);
@@ -142,9 +145,7 @@ describe('validateSchemaConvention', () => {
   });
 
   it('rejects a record without businessKey', () => {
-    expect(messageFor((j) => delete j.businessKey)).toBe(
-      'base/natural_person.avsc: businessKey is missing; declare "businessKey": ["<field>", ...]',
-    );
+    expect(messageFor((j) => delete j.businessKey)).toBe('base/natural_person.avsc: businessKey is missing; declare "businessKey": ["<field>", ...]');
   });
 
   it('rejects an empty or non-array businessKey', () => {
@@ -189,9 +190,7 @@ describe('validateSchemaConvention', () => {
     expect(messageFor((j) => (field(j, 'name').rules = ['not-blank', 'chinese-name']))).toBe(
       `base/natural_person.avsc: field "name" has unknown rule "chinese-name"; known rules: ${schemaRules.join(', ')}`,
     );
-    expect(messageFor((j) => (field(j, 'name').rules = 'not-blank'))).toBe(
-      'base/natural_person.avsc: field "name": "rules" must be an array of rule names',
-    );
+    expect(messageFor((j) => (field(j, 'name').rules = 'not-blank'))).toBe('base/natural_person.avsc: field "name": "rules" must be an array of rule names');
   });
 
   it('checks rule parameters', () => {
@@ -204,18 +203,14 @@ describe('validateSchemaConvention', () => {
     expect(messageFor((j) => (field(j, 'name').rules = ['max-length:0']))).toBe(
       'base/natural_person.avsc: field "name": rule "max-length" needs a positive integer, not "0"',
     );
-    expect(messageFor((j) => (field(j, 'name').rules = ['not-blank:yes']))).toBe(
-      'base/natural_person.avsc: field "name": rule "not-blank" takes no parameter',
-    );
+    expect(messageFor((j) => (field(j, 'name').rules = ['not-blank:yes']))).toBe('base/natural_person.avsc: field "name": rule "not-blank" takes no parameter');
     expect(messageFor((j) => (field(j, 'death_date').rules = ['not-before:born_on']))).toBe(
       'base/natural_person.avsc: field "death_date": rule "not-before" names "born_on", which is not a field of the record',
     );
     expect(messageFor((j) => (field(j, 'death_date').rules = ['not-before:updated_at']))).toBe(
       'base/natural_person.avsc: field "death_date": rule "not-before" compares a date with "updated_at", a timestamp',
     );
-    expect(messageFor((j) => (field(j, 'name').rules = ['not-blank', 'not-blank']))).toBe(
-      'base/natural_person.avsc: field "name" has rule "not-blank" twice',
-    );
+    expect(messageFor((j) => (field(j, 'name').rules = ['not-blank', 'not-blank']))).toBe('base/natural_person.avsc: field "name" has rule "not-blank" twice');
   });
 
   it('rejects a rule on a field of the wrong type', () => {
@@ -256,11 +251,17 @@ describe('validateSchemaConvention', () => {
     );
     expect(messageFor((j) => delete j.dataset)).toBe('base/natural_person.avsc: "dataset" is missing; the file path says "base.natural_person"');
     expect(messageFor((j) => (j.layer = 'theme'))).toBe('base/natural_person.avsc: "layer" is "theme" but the file path says "base"');
-    const moved = conventionError(variant(() => {}), 'theme/natural_person.avsc');
-    expect(moved.message).toBe('theme/natural_person.avsc: namespace is "gov.hub.base"; a theme schema uses "gov.hub.theme"');
-    expect(conventionError(variant(() => {}), 'natural_person.avsc').message).toBe(
-      'natural_person.avsc: a schema file is <layer>/<dataset_name>.avsc with layer base or theme and a snake_case name',
+    const moved = conventionError(
+      variant(() => {}),
+      'theme/natural_person.avsc',
     );
+    expect(moved.message).toBe('theme/natural_person.avsc: namespace is "gov.hub.base"; a theme schema uses "gov.hub.theme"');
+    expect(
+      conventionError(
+        variant(() => {}),
+        'natural_person.avsc',
+      ).message,
+    ).toBe('natural_person.avsc: a schema file is <layer>/<dataset_name>.avsc with layer base or theme and a snake_case name');
     expect(datasetForFile('theme/tax_credit_rating.avsc')).toEqual({ dataset: 'theme.tax_credit_rating', layer: 'theme' });
   });
 
@@ -341,9 +342,7 @@ describe('loadSchemaFiles on a directory', () => {
 
   it('names the file that breaks the convention', async () => {
     const err = await loadError(await layout({ 'base/natural_person.avsc': naturalPersonText.replace('"grade": 3,', '"grade": 5,') }));
-    expect(err.message).toBe(
-      'base/natural_person.avsc: field "name" has grade 5; grades stop at 4: state secrets (涉密) are never allowed on the platform',
-    );
+    expect(err.message).toBe('base/natural_person.avsc: field "name" has grade 5; grades stop at 4: state secrets (涉密) are never allowed on the platform');
     const misplaced = await loadError(await layout({ 'base/extra/natural_person.avsc': naturalPersonText }));
     expect(misplaced.message).toBe(
       'base/extra/natural_person.avsc: a schema file is <layer>/<dataset_name>.avsc with layer base or theme and a snake_case name',

@@ -23,7 +23,13 @@ describe('trust: second-round attacks', () => {
     expect(res.statusCode, res.body).toBe(200);
   };
   const seenFrom = (provider: string, n: number) =>
-    waitFor(() => t.db.pool.query<{ n: string }>('SELECT records_in AS n FROM cleansing_counts WHERE provider = $1 AND dataset = $2', [provider, 'base.natural_person']).then((r) => Number(r.rows[0]?.n ?? 0)), (x) => x >= n);
+    waitFor(
+      () =>
+        t.db.pool
+          .query<{ n: string }>('SELECT records_in AS n FROM cleansing_counts WHERE provider = $1 AND dataset = $2', [provider, 'base.natural_person'])
+          .then((r) => Number(r.rows[0]?.n ?? 0)),
+      (x) => x >= n,
+    );
 
   beforeAll(async () => {
     t = await createTestApp({ listen: true });
@@ -40,13 +46,14 @@ describe('trust: second-round attacks', () => {
     await t?.cleanup();
   });
 
-  it('conflict alerts are no oracle of another provider\'s values or of which keys exist', async () => {
+  it("conflict alerts are no oracle of another provider's values or of which keys exist", async () => {
     const target = person(1);
     const key = String(target.id_number);
     await send(psb, 'base.natural_person', [target]);
     await seenFrom(psb.name, 1);
     expect((await api(mallory, 'POST', '/verify', { dataset: 'base.natural_person', key, claims: { name: target.name } })).statusCode).toBe(403);
-    const nameAlerts = async (k: string) => ((await api(mallory, 'GET', `/quality/alerts?kind=conflict&key=${k}`)).json() as { fields: string[] }[]).filter((a) => a.fields[0] === 'name').length;
+    const nameAlerts = async (k: string) =>
+      ((await api(mallory, 'GET', `/quality/alerts?kind=conflict&key=${k}`)).json() as { fields: string[] }[]).filter((a) => a.fields[0] === 'name').length;
     await send(mallory, 'base.natural_person', [person(1, { name: '猜错了' })]);
     await seenFrom(mallory.name, 1);
     const afterWrong = await nameAlerts(key);
@@ -76,7 +83,11 @@ describe('trust: second-round attacks', () => {
     expect(readded.statusCode).toBe(422);
     const contract = (await api(consumer, 'GET', '/contracts/base.natural_person')).json() as { fields: { name: string; grade: number }[] };
     expect(contract.fields.find((f) => f.name === 'phone')!.grade).toBe(phone.grade);
-    const app = await api(consumer, 'POST', '/applications', { purpose: '测试', datasets: [{ dataset: 'base.natural_person', fields: ['gender', 'phone'] }], validUntil: inAYear() });
+    const app = await api(consumer, 'POST', '/applications', {
+      purpose: '测试',
+      datasets: [{ dataset: 'base.natural_person', fields: ['gender', 'phone'] }],
+      validUntil: inAYear(),
+    });
     expect((await grants.get(app.json().grantId))!.datasets[0]!.masked).toHaveProperty('phone');
   });
 
@@ -95,13 +106,17 @@ describe('trust: second-round attacks', () => {
     expect(await acls(loser)).toHaveLength(0);
   });
 
-  it('a co-provider without authority cannot make another\'s fields unshareable', async () => {
+  it("a co-provider without authority cannot make another's fields unshareable", async () => {
     const dataset = 'theme.social_insurance_enrolment';
     await t.declare(psb, { dataset });
     const fields = (await t.app.catalog.contractOf(dataset)).fields.map((f) => f.name).slice(0, 2);
     await t.enrol(await t.declare(mallory, { dataset }), {});
-    expect((await api(consumer, 'POST', '/applications', { purpose: '测试', datasets: [{ dataset, fields }], validUntil: inAYear() })).json().status).toBe('granted');
-    expect((await api(mallory, 'PUT', `/catalog/${mallory.name}.${dataset}`, { shareType: 'not_shared', legalBasis: '随便写的', reason: '不想共享' })).statusCode).toBe(200);
+    expect((await api(consumer, 'POST', '/applications', { purpose: '测试', datasets: [{ dataset, fields }], validUntil: inAYear() })).json().status).toBe(
+      'granted',
+    );
+    expect(
+      (await api(mallory, 'PUT', `/catalog/${mallory.name}.${dataset}`, { shareType: 'not_shared', legalBasis: '随便写的', reason: '不想共享' })).statusCode,
+    ).toBe(200);
     const after = await api(consumer, 'POST', '/applications', { purpose: '测试', datasets: [{ dataset, fields }], validUntil: inAYear() });
     expect(after.json().status).toBe('granted');
   });
@@ -112,7 +127,14 @@ describe('trust: second-round attacks', () => {
       authorities: (await api(authority, 'PUT', '/contracts/%00/authorities', { authorities: {}, reason: 'x' })).statusCode,
       enrol: (await api(authority, 'POST', '/catalog/%00/enrolment', { decision: 'approve' })).statusCode,
       opinion: (await api(mallory, 'POST', '/applications/%00/opinion', { opinion: 'agree', note: 'x' })).statusCode,
-      apply: (await api(consumer, 'POST', '/applications', { purpose: 'x', use: 'verification', datasets: [{ dataset: 'base.\u0000', fields: ['a'] }], validUntil: inAYear() })).statusCode,
+      apply: (
+        await api(consumer, 'POST', '/applications', {
+          purpose: 'x',
+          use: 'verification',
+          datasets: [{ dataset: 'base.\u0000', fields: ['a'] }],
+          validUntil: inAYear(),
+        })
+      ).statusCode,
       getApp: (await api(mallory, 'GET', '/applications/%00')).statusCode,
       alertsKey: (await api(mallory, 'GET', '/quality/alerts?key=%00')).statusCode,
       catalogId: (await api(mallory, 'GET', '/catalog/%00')).statusCode,

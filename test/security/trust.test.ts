@@ -36,7 +36,17 @@ describe('trust between departments', () => {
   const service = (city: keyof typeof jurisdictions) => {
     let s = sharing.get(city);
     if (!s) {
-      s = createSharingService({ pool: t.db.pool, store: createApplicationStore({ pool: t.db.pool }), catalog: t.app.catalog, grants, verificationGrants: createVerificationGrantStore({ pool: t.db.pool }), profile: jurisdictions[city], log: testLogger(), audit: t.app.audit, instance: `trust-${city}` });
+      s = createSharingService({
+        pool: t.db.pool,
+        store: createApplicationStore({ pool: t.db.pool }),
+        catalog: t.app.catalog,
+        grants,
+        verificationGrants: createVerificationGrantStore({ pool: t.db.pool }),
+        profile: jurisdictions[city],
+        log: testLogger(),
+        audit: t.app.audit,
+        instance: `trust-${city}`,
+      });
       sharing.set(city, s);
     }
     return s;
@@ -47,7 +57,10 @@ describe('trust between departments', () => {
     t.app.inject({
       method,
       url: `/registry${url}`,
-      headers: { authorization: `Basic ${Buffer.from(`${who.name}:${who.token}`).toString('base64')}`, 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${who.name}:${who.token}`).toString('base64')}`,
+        'content-type': 'application/vnd.schemaregistry.v1+json',
+      },
       ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
     });
   const send = async (who: PrincipalCredentials, dataset: string, records: unknown[]) => {
@@ -55,8 +68,18 @@ describe('trust between departments', () => {
     expect(res.statusCode, res.body).toBe(200);
   };
   const landedFrom = (provider: string, n: number) =>
-    waitFor(() => t.db.pool.query<{ n: string }>('SELECT records_in AS n FROM cleansing_counts WHERE provider = $1 AND dataset = $2', [provider, 'base.natural_person']).then((r) => Number(r.rows[0]?.n ?? 0)), (x) => x >= n);
-  const row = async (key: string) => (await t.db.pool.query(`SELECT name, phone, _lineage FROM "${t.db.schema}_base".natural_person WHERE _key = $1`, [key])).rows[0] as { name: string; phone: string };
+    waitFor(
+      () =>
+        t.db.pool
+          .query<{ n: string }>('SELECT records_in AS n FROM cleansing_counts WHERE provider = $1 AND dataset = $2', [provider, 'base.natural_person'])
+          .then((r) => Number(r.rows[0]?.n ?? 0)),
+      (x) => x >= n,
+    );
+  const row = async (key: string) =>
+    (await t.db.pool.query(`SELECT name, phone, _lineage FROM "${t.db.schema}_base".natural_person WHERE _key = $1`, [key])).rows[0] as {
+      name: string;
+      phone: string;
+    };
 
   beforeAll(async () => {
     t = await createTestApp({ listen: true });
@@ -79,14 +102,21 @@ describe('trust between departments', () => {
   it('a second department cannot switch masking off: its low-grade schema is refused and grants mask by the contract', async () => {
     const [file] = (await loadSchemaFiles()).filter((s) => s.dataset === 'base.natural_person');
     const json = JSON.parse(file!.text) as { fields: Record<string, unknown>[] };
-    const lowered = { ...json, fields: [...json.fields.map((f) => ({ ...f, grade: 1 })), { name: 'shoe_size', type: ['null', 'int'], default: null, doc: '鞋码', grade: 1 }] };
+    const lowered = {
+      ...json,
+      fields: [...json.fields.map((f) => ({ ...f, grade: 1 })), { name: 'shoe_size', type: ['null', 'int'], default: null, doc: '鞋码', grade: 1 }],
+    };
     const refused = await api(mallory, 'POST', '/catalog', { dataset: 'base.natural_person', schema: lowered });
     expect(refused.statusCode).toBe(422);
     expect(refused.json().message).toMatch(/lowers the grade of id_number from 4 to 1/);
     expect(refused.json().message).toMatch(/adds field shoe_size/);
 
     malloryPerson = await t.declare(mallory, { dataset: 'base.natural_person' });
-    expect(malloryPerson).toMatchObject({ status: 'pending', provider: mallory.name, schemaId: (await t.app.catalog.targetOf(psb.name, 'base.natural_person')).schemaId });
+    expect(malloryPerson).toMatchObject({
+      status: 'pending',
+      provider: mallory.name,
+      schemaId: (await t.app.catalog.targetOf(psb.name, 'base.natural_person')).schemaId,
+    });
     // Not the contract's owner: it cannot evolve it, not even to a compatible schema.
     const evolve = await api(mallory, 'PUT', `/catalog/${malloryPerson.id}`, { schema: lowered, reason: '降级' });
     expect(evolve.statusCode).toBe(403);
@@ -95,11 +125,16 @@ describe('trust between departments', () => {
     expect(ownerLowers.statusCode).toBe(422);
     expect(ownerLowers.json().message).toMatch(/never drop fields or lower grades/);
 
-    const app = await service('hefei').submit({ purpose: '社保资格核验', datasets: [{ dataset: 'base.natural_person', fields: ['id_number', 'name', 'gender'] }], validUntil: inAYear() }, asPrincipal(consumer));
+    const app = await service('hefei').submit(
+      { purpose: '社保资格核验', datasets: [{ dataset: 'base.natural_person', fields: ['id_number', 'name', 'gender'] }], validUntil: inAYear() },
+      asPrincipal(consumer),
+    );
     expect(app.status).toBe('granted');
     const grant = await grants.get(app.grantId!);
     expect(grant!.datasets[0]!.masked).toMatchObject({ id_number: 'partial', name: 'partial' });
-    const share = JSON.parse((await t.app.registry.latest(grant!.datasets[0]!.subject)).schema) as { fields: { name: string; grade: number; masking?: string }[] };
+    const share = JSON.parse((await t.app.registry.latest(grant!.datasets[0]!.subject)).schema) as {
+      fields: { name: string; grade: number; masking?: string }[];
+    };
     expect(share.fields.find((f) => f.name === 'id_number')).toMatchObject({ grade: 4, masking: 'partial' });
   });
 
@@ -120,7 +155,12 @@ describe('trust between departments', () => {
   it('an enrolled provider never overwrites: its differing values become conflict alerts, whichever arrives first', async () => {
     const enrolled = await t.enrol(malloryPerson, {});
     expect(enrolled).toMatchObject({ status: 'active', authoritativeFields: [] });
-    expect((await t.app.kafka.admin.aclsOf(mallory.name)).filter((a) => a.name === malloryPerson.topic).map((a) => a.operation).sort()).toEqual(['describe', 'write']);
+    expect(
+      (await t.app.kafka.admin.aclsOf(mallory.name))
+        .filter((a) => a.name === malloryPerson.topic)
+        .map((a) => a.operation)
+        .sort(),
+    ).toEqual(['describe', 'write']);
     // The hub's workers follow catalog changes; this test's own worker is told.
     await worker.refresh();
     // psb first, then mallory: the authority's value and the first value of an unowned field stay.
@@ -156,7 +196,7 @@ describe('trust between departments', () => {
     expect(third[0]!.values.map((v) => `${v.provider}:${String(v.value)}`)).toEqual([`${psb.name}:${person(3).name}`, `${mallory.name}:攻击者`]);
   });
 
-  it('a department sees conflicts about its kept values, others\' values redacted; rejected ones only once a steward routes them', async () => {
+  it("a department sees conflicts about its kept values, others' values redacted; rejected ones only once a steward routes them", async () => {
     const key = String(person(1).id_number);
     const view = async (who: PrincipalCredentials) => {
       const res = await api(who, 'GET', `/quality/alerts?kind=conflict&key=${key}`);
@@ -191,11 +231,24 @@ describe('trust between departments', () => {
     const hijack = await api(mallory, 'POST', '/catalog', { dataset: 'theme.tax_credit_rating', resourceCode: '0000-first', shareType: 'unconditional' });
     expect(hijack.statusCode).toBe(400);
     expect(hijack.json().message).toMatch(/resource codes are <provider>.<dataset>/);
-    const entry = await t.declare(mallory, { dataset: 'theme.tax_credit_rating', shareType: 'conditional', shareConditions: '任意', authoritativeFields: ['credit_level'] });
+    const entry = await t.declare(mallory, {
+      dataset: 'theme.tax_credit_rating',
+      shareType: 'conditional',
+      shareConditions: '任意',
+      authoritativeFields: ['credit_level'],
+    });
     expect(entry.status).toBe('pending');
     await t.enrol(entry, {});
 
-    const app = await service('hefei').submit({ purpose: '信用监管', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear(), confidentialityRef: 'BM-2024-009' }, asPrincipal(consumer));
+    const app = await service('hefei').submit(
+      {
+        purpose: '信用监管',
+        datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }],
+        validUntil: inAYear(),
+        confidentialityRef: 'BM-2024-009',
+      },
+      asPrincipal(consumer),
+    );
     expect(app).toMatchObject({ status: 'pending-provider', provider: tax.name });
     expect((await api(mallory, 'GET', '/applications')).json().map((a: Application) => a.id)).not.toContain(app.id);
     expect((await api(mallory, 'GET', `/applications/${app.id}`)).statusCode).toBe(404);
@@ -203,24 +256,49 @@ describe('trust between departments', () => {
     expect(decide.statusCode).toBe(403);
     // In Hefei the authority does not decide for the provider either, until the application is escalated.
     expect((await api(authority, 'POST', `/applications/${app.id}/decision`, { decision: 'approve' })).statusCode).toBe(403);
-    expect((await api(tax, 'GET', `/applications/${app.id}`)).json()).toMatchObject({ decisions: [{ decider: tax.name, status: 'pending', fields: ['theme.tax_credit_rating.credit_level'] }] });
+    expect((await api(tax, 'GET', `/applications/${app.id}`)).json()).toMatchObject({
+      decisions: [{ decider: tax.name, status: 'pending', fields: ['theme.tax_credit_rating.credit_level'] }],
+    });
     const approved = await api(tax, 'POST', `/applications/${app.id}/decision`, { decision: 'approve' });
     expect(approved.statusCode, approved.body).toBe(200);
     expect(approved.json()).toMatchObject({ status: 'granted', decidedBy: tax.name });
   });
 
   it('with several authoritative providers each decides its own fields; in Wuxi the authority decides after consulting them', async () => {
-    await api(authority, 'PUT', '/contracts/theme.tax_credit_rating/authorities', { authorities: { credit_level: tax.name, rating_year: mallory.name }, reason: '评价年度由 mallory 负责' }).then((r) => expect(r.statusCode, r.body).toBe(200));
-    const both = await service('hefei').submit({ purpose: '信用监管', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level', 'rating_year'] }], validUntil: inAYear(), confidentialityRef: 'BM-2024-010' }, asPrincipal(consumer));
+    await api(authority, 'PUT', '/contracts/theme.tax_credit_rating/authorities', {
+      authorities: { credit_level: tax.name, rating_year: mallory.name },
+      reason: '评价年度由 mallory 负责',
+    }).then((r) => expect(r.statusCode, r.body).toBe(200));
+    const both = await service('hefei').submit(
+      {
+        purpose: '信用监管',
+        datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level', 'rating_year'] }],
+        validUntil: inAYear(),
+        confidentialityRef: 'BM-2024-010',
+      },
+      asPrincipal(consumer),
+    );
     expect(both.provider).toBeNull();
     await service('hefei').decide(both.id, { approve: true }, asPrincipal(tax));
-    expect((await service('hefei').decide(both.id, { approve: true }, asPrincipal(tax)).catch((e: Error) => e.message))).toMatch(/only/);
+    expect(
+      await service('hefei')
+        .decide(both.id, { approve: true }, asPrincipal(tax))
+        .catch((e: Error) => e.message),
+    ).toMatch(/only/);
     const granted = await service('hefei').decide(both.id, { approve: true }, asPrincipal(mallory));
     expect(granted.status).toBe('granted');
 
     expect(jurisdictions.wuxi.application.decidedBy).toBe('authority-consulting-provider');
     expect(jurisdictions.quanzhou.application.decidedBy).toBe('authority-consulting-provider');
-    const wuxi = await service('wuxi').submit({ purpose: '信用监管', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear(), confidentialityRef: 'BM-2024-011' }, asPrincipal(consumer));
+    const wuxi = await service('wuxi').submit(
+      {
+        purpose: '信用监管',
+        datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }],
+        validUntil: inAYear(),
+        confidentialityRef: 'BM-2024-011',
+      },
+      asPrincipal(consumer),
+    );
     await expect(service('wuxi').decide(wuxi.id, { approve: true }, asPrincipal(tax))).rejects.toThrow(/authority decides .* after consulting/);
     await service('wuxi').consult(wuxi.id, { agree: true, note: '同意共享' }, asPrincipal(tax));
     await expect(service('wuxi').consult(wuxi.id, { agree: true, note: '我也同意' }, asPrincipal(mallory))).rejects.toThrow(/not consulted/);
@@ -237,8 +315,24 @@ describe('trust between departments', () => {
     expect((await api(consumer, 'POST', '/verify', claim)).statusCode).toBe(403);
     expect((await api(mallory, 'POST', '/verify', claim)).statusCode).toBe(403);
     // Not-shared data is never delivered, only granted for verification, by its provider.
-    await expect(service('hefei').submit({ purpose: '执法核验', datasets: [{ dataset: 'theme.market_inspection', fields: ['result'] }], validUntil: inAYear(), confidentialityRef: 'BM-2024-012' }, asPrincipal(consumer))).rejects.toThrow(/only be verified/);
-    const app = await api(consumer, 'POST', '/applications', { purpose: '执法核验', datasets: [{ dataset: 'theme.market_inspection', fields: ['result'] }], validUntil: inAYear(), confidentialityRef: 'BM-2024-012', use: 'verification' });
+    await expect(
+      service('hefei').submit(
+        {
+          purpose: '执法核验',
+          datasets: [{ dataset: 'theme.market_inspection', fields: ['result'] }],
+          validUntil: inAYear(),
+          confidentialityRef: 'BM-2024-012',
+        },
+        asPrincipal(consumer),
+      ),
+    ).rejects.toThrow(/only be verified/);
+    const app = await api(consumer, 'POST', '/applications', {
+      purpose: '执法核验',
+      datasets: [{ dataset: 'theme.market_inspection', fields: ['result'] }],
+      validUntil: inAYear(),
+      confidentialityRef: 'BM-2024-012',
+      use: 'verification',
+    });
     expect(app.json()).toMatchObject({ status: 'pending-provider', provider: tax.name, use: 'verification' });
     await api(tax, 'POST', `/applications/${app.json().id}/decision`, { decision: 'approve' }).then((r) => expect(r.json().status).toBe('granted'));
     expect((await t.app.kafka.admin.aclsOf(consumer.name)).filter((a) => a.name.includes(app.json().grantId))).toHaveLength(0);
@@ -265,16 +359,29 @@ describe('trust between departments', () => {
     const five = await registry(mallory, 'POST', `/subjects/${enc(subject)}/versions`, { schema: JSON.stringify(secret) });
     expect(five.statusCode).toBe(422);
     expect(five.json().message).toMatch(/state secret/);
-    const other = { ...JSON.parse(file!.text), fields: [...(JSON.parse(file!.text) as { fields: unknown[] }).fields, { name: 'nickname', type: ['null', 'string'], default: null, doc: '昵称', grade: 1 }] };
+    const other = {
+      ...JSON.parse(file!.text),
+      fields: [
+        ...(JSON.parse(file!.text) as { fields: unknown[] }).fields,
+        { name: 'nickname', type: ['null', 'string'], default: null, doc: '昵称', grade: 1 },
+      ],
+    };
     expect((await registry(mallory, 'POST', `/subjects/${enc(subject)}/versions`, { schema: JSON.stringify(other) })).statusCode).toBe(422);
     expect((await registry(mallory, 'PUT', `/config/${enc(subject)}`, { compatibility: 'NONE' })).statusCode).toBe(403);
     expect((await registry(mallory, 'PUT', `/mode/${enc(subject)}`, { mode: 'IMPORT' })).statusCode).toBe(403);
     expect((await registry(mallory, 'DELETE', `/subjects/${enc(subject)}/versions/1`)).statusCode).toBe(403);
-    expect((await registry(mallory, 'POST', `/subjects/${enc(`raw.${psb.name}.base.natural_person-value`)}/versions`, { schema: file!.text })).statusCode).toBe(403);
+    expect((await registry(mallory, 'POST', `/subjects/${enc(`raw.${psb.name}.base.natural_person-value`)}/versions`, { schema: file!.text })).statusCode).toBe(
+      403,
+    );
     // A subject that only starts like mallory's is not mallory's.
-    expect((await registry(mallory, 'POST', `/subjects/${enc(`raw.${mallory.name}.base.natural_person.x-value`)}/versions`, { schema: file!.text })).statusCode).toBe(403);
+    expect(
+      (await registry(mallory, 'POST', `/subjects/${enc(`raw.${mallory.name}.base.natural_person.x-value`)}/versions`, { schema: file!.text })).statusCode,
+    ).toBe(403);
     // New applications for the dataset still work.
-    const app = await service('hefei').submit({ purpose: '社保资格核验', datasets: [{ dataset: 'base.natural_person', fields: ['gender'] }], validUntil: inAYear() }, asPrincipal(consumer));
+    const app = await service('hefei').submit(
+      { purpose: '社保资格核验', datasets: [{ dataset: 'base.natural_person', fields: ['gender'] }], validUntil: inAYear() },
+      asPrincipal(consumer),
+    );
     expect(app.status).toBe('granted');
   });
 

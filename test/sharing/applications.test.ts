@@ -27,7 +27,17 @@ describe('applications and scenarios', () => {
   const sharing = (city: keyof typeof jurisdictions) => {
     let s = services.get(city);
     if (!s) {
-      s = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, verificationGrants: createVerificationGrantStore({ pool: t.db.pool }), profile: jurisdictions[city], log: testLogger(), audit: t.app.audit, instance: `test-${city}` });
+      s = createSharingService({
+        pool: t.db.pool,
+        store: store(),
+        catalog: t.app.catalog,
+        grants,
+        verificationGrants: createVerificationGrantStore({ pool: t.db.pool }),
+        profile: jurisdictions[city],
+        log: testLogger(),
+        audit: t.app.audit,
+        instance: `test-${city}`,
+      });
       services.set(city, s);
     }
     return s;
@@ -45,7 +55,17 @@ describe('applications and scenarios', () => {
     await t.declare(tax, { dataset: 'theme.tax_credit_rating', shareType: 'conditional', shareConditions: '仅限信用监管用途' });
     await t.declare(tax, { dataset: 'theme.market_inspection', shareType: 'not_shared', legalBasis: '《税收征收管理法》第八条' });
     worker = createCleansingWorker(
-      { config: t.config, pool: t.db.pool, redis: t.app.redis, kafka: t.app.kafka.client, admin: t.app.kafka.admin, producer: t.app.kafka.producer, registry: t.app.registry, metrics: t.app.metrics, log: testLogger() },
+      {
+        config: t.config,
+        pool: t.db.pool,
+        redis: t.app.redis,
+        kafka: t.app.kafka.client,
+        admin: t.app.kafka.admin,
+        producer: t.app.kafka.producer,
+        registry: t.app.registry,
+        metrics: t.app.metrics,
+        log: testLogger(),
+      },
       { groupId: uniqueName('cleansing') },
     );
     await worker.start();
@@ -53,8 +73,21 @@ describe('applications and scenarios', () => {
       t.app.inject({ method: 'POST', url: `/api/v1/datasets/${dataset}/records`, headers: t.auth(who), payload: { records } });
     await send(psb, 'base.natural_person', [person(1), person(2)]);
     await send(tax, 'theme.tax_credit_rating', [samplesV1['theme.tax_credit_rating']]);
-    await waitFor(() => t.db.pool.query('SELECT sum(landed) AS n FROM cleansing_counts').then((r) => Number(r.rows[0]?.n ?? 0)), (n) => n >= 3);
-    grants = createGrantService({ pool: t.db.pool, kafka: t.app.kafka.client, admin: t.app.kafka.admin, registry: t.app.registry, producer: t.app.kafka.producer, log: testLogger(), schemaPrefix: t.config.cleansing.schemaPrefix, catalog: t.app.catalog, streamerGroupId: uniqueName('share') });
+    await waitFor(
+      () => t.db.pool.query('SELECT sum(landed) AS n FROM cleansing_counts').then((r) => Number(r.rows[0]?.n ?? 0)),
+      (n) => n >= 3,
+    );
+    grants = createGrantService({
+      pool: t.db.pool,
+      kafka: t.app.kafka.client,
+      admin: t.app.kafka.admin,
+      registry: t.app.registry,
+      producer: t.app.kafka.producer,
+      log: testLogger(),
+      schemaPrefix: t.config.cleansing.schemaPrefix,
+      catalog: t.app.catalog,
+      streamerGroupId: uniqueName('share'),
+    });
     await grants.start();
   });
   afterAll(async () => {
@@ -67,25 +100,58 @@ describe('applications and scenarios', () => {
   const shareAcls = async () => (await t.app.kafka.admin.aclsOf(consumer.name)).filter((a) => a.name.startsWith('share.'));
 
   it('grants unconditional data within the catalog fields at once, and records every step', async () => {
-    const app = await sharing('hefei').submit({ purpose: '社保资格核验', datasets: [{ dataset: 'base.natural_person', fields: ['id_number', 'name'] }], validUntil: inAYear() }, principal(consumer));
+    const app = await sharing('hefei').submit(
+      { purpose: '社保资格核验', datasets: [{ dataset: 'base.natural_person', fields: ['id_number', 'name'] }], validUntil: inAYear() },
+      principal(consumer),
+    );
     expect(app).toMatchObject({ status: 'granted', consumer: consumer.name, decidedBy: 'hub' });
     expect(app.grantId).toMatch(/^g-/);
     expect(await steps(app)).toEqual([`${consumer.name}:submitted`, 'hub:granted']);
-    expect((await shareAcls()).map((a) => `${a.resource}:${a.operation}`).sort()).toEqual(expect.arrayContaining(['topic:read', 'topic:describe', 'group:read']));
+    expect((await shareAcls()).map((a) => `${a.resource}:${a.operation}`).sort()).toEqual(
+      expect.arrayContaining(['topic:read', 'topic:describe', 'group:read']),
+    );
     const ended = await sharing('hefei').end(app.id, 'revoked', '用途变更', principal(authority));
     expect(ended.status).toBe('revoked');
     expect((await shareAcls()).filter((a) => a.name.includes(app.grantId!))).toHaveLength(0);
   });
 
   it('refuses not-shared data (verification only) and conditional data without a confidentiality agreement', async () => {
-    await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'theme.market_inspection', fields: ['inspection_id'] }], validUntil: inAYear() }, principal(consumer))).rejects.toThrow(/only be verified/);
-    await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'theme.market_inspection', fields: ['inspection_id'] }], validUntil: inAYear(), use: 'verification' }, principal(consumer))).rejects.toThrow(/confidentiality agreement/);
-    await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear() }, principal(consumer))).rejects.toThrow(/confidentiality agreement/);
-    await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'base.natural_person', fields: ['shoe_size'] }], validUntil: inAYear() }, principal(consumer))).rejects.toThrow(/no fields shoe_size/);
+    await expect(
+      sharing('hefei').submit(
+        { purpose: 'x', datasets: [{ dataset: 'theme.market_inspection', fields: ['inspection_id'] }], validUntil: inAYear() },
+        principal(consumer),
+      ),
+    ).rejects.toThrow(/only be verified/);
+    await expect(
+      sharing('hefei').submit(
+        { purpose: 'x', datasets: [{ dataset: 'theme.market_inspection', fields: ['inspection_id'] }], validUntil: inAYear(), use: 'verification' },
+        principal(consumer),
+      ),
+    ).rejects.toThrow(/confidentiality agreement/);
+    await expect(
+      sharing('hefei').submit(
+        { purpose: 'x', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear() },
+        principal(consumer),
+      ),
+    ).rejects.toThrow(/confidentiality agreement/);
+    await expect(
+      sharing('hefei').submit(
+        { purpose: 'x', datasets: [{ dataset: 'base.natural_person', fields: ['shoe_size'] }], validUntil: inAYear() },
+        principal(consumer),
+      ),
+    ).rejects.toThrow(/no fields shoe_size/);
   });
 
   it('sends conditional data to its provider, who refuses only with reasons and basis', async () => {
-    const app = await sharing('hefei').submit({ purpose: '信用监管', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear(), confidentialityRef: 'BM-2024-001' }, principal(consumer));
+    const app = await sharing('hefei').submit(
+      {
+        purpose: '信用监管',
+        datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }],
+        validUntil: inAYear(),
+        confidentialityRef: 'BM-2024-001',
+      },
+      principal(consumer),
+    );
     expect(app).toMatchObject({ status: 'pending-provider', provider: tax.name, jurisdiction: 'hefei' });
     expect(Date.parse(app.answerDue!)).toBeGreaterThan(Date.now() + 9 * 86_400_000);
     await expect(sharing('hefei').decide(app.id, { approve: false }, principal(tax))).rejects.toThrow(/reasons and basis/);
@@ -96,13 +162,31 @@ describe('applications and scenarios', () => {
 
   it('silence past the deadline is consent in Hefei, the authority provides in Zhongshan, and goes to the authority in Fuzhou', async () => {
     const apply = (city: keyof typeof jurisdictions) =>
-      sharing(city).submit({ purpose: '信用监管', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear(), confidentialityRef: 'BM-2024-002' }, principal(consumer));
+      sharing(city).submit(
+        {
+          purpose: '信用监管',
+          datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }],
+          validUntil: inAYear(),
+          confidentialityRef: 'BM-2024-002',
+        },
+        principal(consumer),
+      );
     const hefei = await apply('hefei');
     const zhongshan = await apply('zhongshan');
     const fuzhou = await apply('fuzhou');
     const late = new Date(Date.now() + 40 * 86_400_000);
     // Two instances (each configured for Hefei) tick at once: every timer fires once, by the rules its application was filed under.
-    const other = createSharingService({ pool: t.db.pool, store: store(), catalog: t.app.catalog, grants, verificationGrants: createVerificationGrantStore({ pool: t.db.pool }), profile: jurisdictions.hefei, log: testLogger(), audit: t.app.audit, instance: 'test-other' });
+    const other = createSharingService({
+      pool: t.db.pool,
+      store: store(),
+      catalog: t.app.catalog,
+      grants,
+      verificationGrants: createVerificationGrantStore({ pool: t.db.pool }),
+      profile: jurisdictions.hefei,
+      log: testLogger(),
+      audit: t.app.audit,
+      instance: 'test-other',
+    });
     // A handler that fails gives its timer back for the next tick, as the hub's ticker would retry.
     for (let tick = 0; tick < 5; tick++) await Promise.all([sharing('hefei').fireDue(late), other.fireDue(late)]);
     expect(await store().byId(t.db.pool, hefei.id)).toMatchObject({ status: 'granted', decidedBy: 'hub' });
@@ -110,18 +194,45 @@ describe('applications and scenarios', () => {
     expect(await store().byId(t.db.pool, fuzhou.id)).toMatchObject({ status: 'escalated' });
     expect(await steps(hefei)).toEqual([`${consumer.name}:submitted`, 'hub:sent-to-provider', 'hub:provider-silent', 'hub:granted']);
     const trail = await t.app.audit.list({ action: 'application.*', limit: 1000 });
-    expect(trail.records.filter((r) => r.detail.application === hefei.id).map((r) => r.action).reverse()).toEqual(['application.submitted', 'application.sent_to_provider', 'application.provider_silent', 'application.granted']);
+    expect(
+      trail.records
+        .filter((r) => r.detail.application === hefei.id)
+        .map((r) => r.action)
+        .reverse(),
+    ).toEqual(['application.submitted', 'application.sent_to_provider', 'application.provider_silent', 'application.granted']);
     expect((await t.app.audit.verify()).ok).toBe(true);
-    const timers = await t.db.pool.query('SELECT count(*) AS n FROM sharing_timers WHERE application_id = $1 AND kind = $2 AND fired_at IS NOT NULL', [hefei.id, 'answer-due']);
+    const timers = await t.db.pool.query('SELECT count(*) AS n FROM sharing_timers WHERE application_id = $1 AND kind = $2 AND fired_at IS NOT NULL', [
+      hefei.id,
+      'answer-due',
+    ]);
     expect(Number(timers.rows[0].n)).toBe(1);
   });
 
   it('grants at once what fits a scenario, and expires the grant at the end of its period', async () => {
-    const scenario = await sharing('hefei').defineScenario({ id: uniqueName('scn'), name: '纳税信用查询', purpose: '招投标资格审查', legalBasis: '合肥 第16条', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level', 'rating_year'] }], allowedRoles: ['consumer'], maxValidityDays: 90 }, principal(authority));
+    const scenario = await sharing('hefei').defineScenario(
+      {
+        id: uniqueName('scn'),
+        name: '纳税信用查询',
+        purpose: '招投标资格审查',
+        legalBasis: '合肥 第16条',
+        datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level', 'rating_year'] }],
+        allowedRoles: ['consumer'],
+        maxValidityDays: 90,
+      },
+      principal(authority),
+    );
     const until = new Date(Date.now() + 30 * 86_400_000).toISOString();
-    const app = await sharing('hefei').submit({ purpose: '招投标资格审查', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: until }, principal(consumer));
+    const app = await sharing('hefei').submit(
+      { purpose: '招投标资格审查', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: until },
+      principal(consumer),
+    );
     expect(app).toMatchObject({ status: 'granted', scenarioId: scenario.id });
-    await expect(sharing('hefei').submit({ purpose: 'x', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear(), scenarioId: scenario.id }, principal(consumer))).rejects.toThrow(/does not fit scenario/);
+    await expect(
+      sharing('hefei').submit(
+        { purpose: 'x', datasets: [{ dataset: 'theme.tax_credit_rating', fields: ['credit_level'] }], validUntil: inAYear(), scenarioId: scenario.id },
+        principal(consumer),
+      ),
+    ).rejects.toThrow(/does not fit scenario/);
     await sharing('hefei').fireDue(new Date(Date.parse(until) + 1000));
     expect(await store().byId(t.db.pool, app.id)).toMatchObject({ status: 'expired' });
     expect((await shareAcls()).filter((a) => a.name.includes(app.grantId!))).toHaveLength(0);

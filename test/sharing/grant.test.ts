@@ -16,7 +16,11 @@ import { createGrantService, type GrantService } from '../../services/sharing/gr
 const masked = (id: string) => `${id.slice(0, 6)}********${id.slice(14)}`;
 
 /** Reads a topic with a fresh group until `done` holds for the decoded records; rejects on a crash (a refusal) or timeout. */
-async function readUntil(kafka: Kafka, registry: SchemaRegistry, { topic, groupId, done, timeoutMs = 30_000 }: { topic: string; groupId: string; done: (records: Record<string, unknown>[]) => boolean; timeoutMs?: number }) {
+async function readUntil(
+  kafka: Kafka,
+  registry: SchemaRegistry,
+  { topic, groupId, done, timeoutMs = 30_000 }: { topic: string; groupId: string; done: (records: Record<string, unknown>[]) => boolean; timeoutMs?: number },
+) {
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
   const records: Record<string, unknown>[] = [];
   try {
@@ -66,13 +70,26 @@ describe('grants enforced by Kafka', () => {
     psb = await t.department('psb');
     await t.declare(psb, { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date'] });
     worker = createCleansingWorker(
-      { config: t.config, pool: t.db.pool, redis: t.app.redis, kafka: t.app.kafka.client, admin: t.app.kafka.admin, producer: t.app.kafka.producer, registry: t.app.registry, metrics: t.app.metrics, log: testLogger() },
+      {
+        config: t.config,
+        pool: t.db.pool,
+        redis: t.app.redis,
+        kafka: t.app.kafka.client,
+        admin: t.app.kafka.admin,
+        producer: t.app.kafka.producer,
+        registry: t.app.registry,
+        metrics: t.app.metrics,
+        log: testLogger(),
+      },
       { groupId: uniqueName('cleansing') },
     );
     await worker.start();
     await send([person(1), person(2), person(3)]);
     const table = `"${t.db.schema}_base".natural_person`;
-    await waitFor(async () => Number((await t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n), (n) => n >= 3);
+    await waitFor(
+      async () => Number((await t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n),
+      (n) => n >= 3,
+    );
     grants = createGrantService({
       pool: t.db.pool,
       kafka: t.app.kafka.client,
@@ -99,15 +116,34 @@ describe('grants enforced by Kafka', () => {
   });
 
   it('activates: the consumer reads only the granted fields, sensitive ones masked, with its own credentials', async () => {
-    const spec = { id: grantId, consumer: consumer.name, datasets: [{ dataset: 'base.natural_person', fields }], expiresAt: new Date(Date.now() + 86_400_000), purpose: '社会救助资格核验' };
+    const spec = {
+      id: grantId,
+      consumer: consumer.name,
+      datasets: [{ dataset: 'base.natural_person', fields }],
+      expiresAt: new Date(Date.now() + 86_400_000),
+      purpose: '社会救助资格核验',
+    };
     const active = await grants.activate(spec);
-    expect(active).toMatchObject({ id: grantId, status: 'active', groupPrefix: `share.${grantId}.`, datasets: [{ topic, keyMode: 'hashed', masked: { id_number: 'partial', name: 'partial', birth_date: 'year-only' } }] });
+    expect(active).toMatchObject({
+      id: grantId,
+      status: 'active',
+      groupPrefix: `share.${grantId}.`,
+      datasets: [{ topic, keyMode: 'hashed', masked: { id_number: 'partial', name: 'partial', birth_date: 'year-only' } }],
+    });
     const acls = await t.app.kafka.admin.aclsOf(consumer.name);
-    expect(acls.map((a) => `${a.resource}:${a.name}:${a.pattern}:${a.operation}`).sort()).toEqual([`group:share.${grantId}.:prefixed:read`, `topic:${topic}:literal:describe`, `topic:${topic}:literal:read`]);
+    expect(acls.map((a) => `${a.resource}:${a.name}:${a.pattern}:${a.operation}`).sort()).toEqual([
+      `group:share.${grantId}.:prefixed:read`,
+      `topic:${topic}:literal:describe`,
+      `topic:${topic}:literal:read`,
+    ]);
 
     const wanted = new Set([1, 2, 3].map((n) => masked(String(person(n).id_number))));
     const client = kafka.clientFor(consumer.kafka.username, consumer.kafka.password);
-    const records = await readUntil(client, registry, { topic, groupId: `share.${grantId}.app`, done: (rs) => [...wanted].every((id) => rs.some((r) => r.id_number === id)) });
+    const records = await readUntil(client, registry, {
+      topic,
+      groupId: `share.${grantId}.app`,
+      done: (rs) => [...wanted].every((id) => rs.some((r) => r.id_number === id)),
+    });
     for (const r of records) expect(Object.keys(r).sort()).toEqual([...fields].sort());
     const one = records.find((r) => r.id_number === masked(String(person(1).id_number)))!;
     expect(one.name).toMatch(/^居\*+$/);
@@ -123,28 +159,49 @@ describe('grants enforced by Kafka', () => {
   it('streams a record landed after activation', async () => {
     await send([person(4)]);
     const client = kafka.clientFor(consumer.kafka.username, consumer.kafka.password);
-    const records = await readUntil(client, registry, { topic, groupId: `share.${grantId}.later`, done: (rs) => rs.some((r) => r.id_number === masked(String(person(4).id_number))) });
+    const records = await readUntil(client, registry, {
+      topic,
+      groupId: `share.${grantId}.later`,
+      done: (rs) => rs.some((r) => r.id_number === masked(String(person(4).id_number))),
+    });
     expect(Object.keys(records.at(-1)!).sort()).toEqual([...fields].sort());
   });
 
   it('refuses a consumer without the grant, and the grantee outside its group prefix', async () => {
     const other = await t.principal('consumer');
-    const refused = await consume(kafka.clientFor(other.kafka.username, other.kafka.password), { topic, groupId: `share.${grantId}.x` }).then(() => null, (err: unknown) => err);
+    const refused = await consume(kafka.clientFor(other.kafka.username, other.kafka.password), { topic, groupId: `share.${grantId}.x` }).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(kafkaErrorType(refused)).toMatch(/AUTHORIZATION_FAILED/);
-    const wrongGroup = await consume(kafka.clientFor(consumer.kafka.username, consumer.kafka.password), { topic, groupId: uniqueName('elsewhere') }).then(() => null, (err: unknown) => err);
+    const wrongGroup = await consume(kafka.clientFor(consumer.kafka.username, consumer.kafka.password), { topic, groupId: uniqueName('elsewhere') }).then(
+      () => null,
+      (err: unknown) => err,
+    );
     // kafkajs reports the broker's GROUP_AUTHORIZATION_FAILED on FindCoordinator as a coordinator it cannot find.
     expect(`${kafkaErrorType(wrongGroup)} ${String(wrongGroup)}`).toMatch(/AUTHORIZATION_FAILED|find group coordinator/);
   });
 
   it('revokes: the ACLs go, the consumer is refused, the grant is ended and its topic deleted', async () => {
     await grants.revoke(grantId, 'revoked');
-    const refused = await consume(kafka.clientFor(consumer.kafka.username, consumer.kafka.password), { topic, groupId: `share.${grantId}.after` }).then(() => null, (err: unknown) => err);
+    const refused = await consume(kafka.clientFor(consumer.kafka.username, consumer.kafka.password), { topic, groupId: `share.${grantId}.after` }).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(kafkaErrorType(refused)).toMatch(/AUTHORIZATION_FAILED/);
     const acls = await t.app.kafka.admin.aclsOf(consumer.name);
     expect(acls.filter((a) => a.name.startsWith(`share.${grantId}.`))).toEqual([]);
     expect(await grants.get(grantId)).toMatchObject({ status: 'revoked', endedReason: 'revoked', endedAt: expect.any(Date) });
     expect((await grants.list()).map((g) => g.id)).not.toContain(grantId);
     expect(await t.app.kafka.admin.listTopics()).not.toContain(topic);
-    await expect(grants.activate({ id: grantId, consumer: consumer.name, datasets: [{ dataset: 'base.natural_person', fields }], expiresAt: new Date(Date.now() + 86_400_000), purpose: 'x' })).rejects.toThrow(/never reused/);
+    await expect(
+      grants.activate({
+        id: grantId,
+        consumer: consumer.name,
+        datasets: [{ dataset: 'base.natural_person', fields }],
+        expiresAt: new Date(Date.now() + 86_400_000),
+        purpose: 'x',
+      }),
+    ).rejects.toThrow(/never reused/);
   });
 });

@@ -61,17 +61,41 @@ describe('masking', () => {
 
 describe('share projection', async () => {
   const [person] = (await loadSchemaFiles()).filter((s) => s.dataset === 'base.natural_person');
-  const record = { id_number: '340104199003077733', name: '张三', gender: 'MALE', birth_date: Date.UTC(1990, 2, 7) / 86_400_000, phone: '13912342345', marital_status: 'MARRIED', household_address: '合肥市蜀山区' };
+  const record = {
+    id_number: '340104199003077733',
+    name: '张三',
+    gender: 'MALE',
+    birth_date: Date.UTC(1990, 2, 7) / 86_400_000,
+    phone: '13912342345',
+    marital_status: 'MARRIED',
+    household_address: '合肥市蜀山区',
+  };
 
   it('keeps only granted fields, masks sensitive ones, and hashes the key when a key field is masked', () => {
-    const p = projectionOf({ grantId: 'g-1', dataset: person!, fields: ['gender', 'name', 'id_number', 'birth_date', 'marital_status', 'phone'], masking: { phone: 'hash' }, salt: 'salt' });
+    const p = projectionOf({
+      grantId: 'g-1',
+      dataset: person!,
+      fields: ['gender', 'name', 'id_number', 'birth_date', 'marital_status', 'phone'],
+      masking: { phone: 'hash' },
+      salt: 'salt',
+    });
     const schema = JSON.parse(p.schema) as { fields: { name: string; type: unknown; masking?: string }[]; businessKey?: unknown };
     expect(schema.fields.map((f) => f.name)).toEqual(['id_number', 'name', 'gender', 'birth_date', 'phone', 'marital_status']);
     expect(schema.businessKey).toBeUndefined();
-    expect(schema.fields.find((f) => f.name === 'marital_status')).toMatchObject({ type: ['null', expect.objectContaining({ type: 'enum' })], masking: 'nullify' });
+    expect(schema.fields.find((f) => f.name === 'marital_status')).toMatchObject({
+      type: ['null', expect.objectContaining({ type: 'enum' })],
+      masking: 'nullify',
+    });
     expect(schema.fields.find((f) => f.name === 'birth_date')).toMatchObject({ type: ['null', { type: 'int', logicalType: 'date' }], masking: 'year-only' });
     const value = p.value(record);
-    expect(value).toEqual({ id_number: '340104********7733', name: '张*', gender: 'MALE', birth_date: Date.UTC(1990, 0, 1) / 86_400_000, phone: maskHash('13912342345', 'salt'), marital_status: null });
+    expect(value).toEqual({
+      id_number: '340104********7733',
+      name: '张*',
+      gender: 'MALE',
+      birth_date: Date.UTC(1990, 0, 1) / 86_400_000,
+      phone: maskHash('13912342345', 'salt'),
+      marital_status: null,
+    });
     expect(p.keyMode).toBe('hashed');
     expect(p.key(record.id_number)).toBe(maskHash(record.id_number, 'salt'));
     expect(avro.Type.forSchema(JSON.parse(p.schema)).isValid(value)).toBe(true);
@@ -86,7 +110,9 @@ describe('share projection', async () => {
 
   it('refuses unknown fields and masking kinds that do not fit', () => {
     expect(() => projectionOf({ grantId: 'g', dataset: person!, fields: ['nope'], salt: 's' })).toThrow(/no field nope/);
-    expect(() => projectionOf({ grantId: 'g', dataset: person!, fields: ['marital_status'], masking: { marital_status: 'partial' }, salt: 's' })).toThrow(/string/);
+    expect(() => projectionOf({ grantId: 'g', dataset: person!, fields: ['marital_status'], masking: { marital_status: 'partial' }, salt: 's' })).toThrow(
+      /string/,
+    );
     expect(() => projectionOf({ grantId: 'g', dataset: person!, fields: ['name'], masking: { name: 'scramble' }, salt: 's' })).toThrow(/unknown masking/);
   });
 });

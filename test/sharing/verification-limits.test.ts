@@ -236,10 +236,22 @@ describe('verification limits against oracle use', () => {
       const app = Fastify();
       installErrorHandler(app);
       await app.register(metricsPlugin);
-      await app.register(async (api) => {
-        installBearerAuth(api, t.app.authenticator);
-        await api.register(verificationRoutes, { config: t.config, catalog: t.app.catalog, pool: t.db.pool, redis: t.app.redis, log: testLogger(), audit: t.app.audit, keyHashSecret: secret, canVerify: (p, d, f) => createVerificationGrantStore({ pool: t.db.pool }).covers(p.name, d, f) });
-      }, { prefix: '/api/v1' });
+      await app.register(
+        async (api) => {
+          installBearerAuth(api, t.app.authenticator);
+          await api.register(verificationRoutes, {
+            config: t.config,
+            catalog: t.app.catalog,
+            pool: t.db.pool,
+            redis: t.app.redis,
+            log: testLogger(),
+            audit: t.app.audit,
+            keyHashSecret: secret,
+            canVerify: (p, d, f) => createVerificationGrantStore({ pool: t.db.pool }).covers(p.name, d, f),
+          });
+        },
+        { prefix: '/api/v1' },
+      );
       try {
         const c = await consumer();
         const key = people[3]!.id_number as string;

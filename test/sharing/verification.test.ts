@@ -37,9 +37,18 @@ describe('verification (可用不可见)', () => {
     await t.grantVerification(c, 'base.natural_person');
     return c;
   };
-  const verify = (who: PrincipalCredentials, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/api/v1/verify', headers: t.auth(who), payload });
+  const verify = (who: PrincipalCredentials, payload: Record<string, unknown>) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/verify', headers: t.auth(who), payload });
   /** Stored values of person 1 that no answer may contain. */
-  const secrets = [p1.name, p1.household_address, p1.residence_address, p1.phone, p1.marital_status, isoDay(p1.birth_date as number), String(p1.birth_date)] as string[];
+  const secrets = [
+    p1.name,
+    p1.household_address,
+    p1.residence_address,
+    p1.phone,
+    p1.marital_status,
+    isoDay(p1.birth_date as number),
+    String(p1.birth_date),
+  ] as string[];
   const leaksNothing = (body: string) => {
     for (const s of secrets) expect(body, `leaks ${s}`).not.toContain(s);
   };
@@ -52,9 +61,17 @@ describe('verification (可用不可见)', () => {
       claims: { name: ' 居民1 ', birth_date: isoDay(p1.birth_date as number), phone: '１３９０５５１２３４５', gender: 'MALE' },
     });
     expect(right.statusCode, right.body).toBe(200);
-    expect(right.json()).toEqual({ dataset: 'base.natural_person', key: p1.id_number, results: { name: 'match', birth_date: 'match', phone: 'match', gender: 'match' } });
+    expect(right.json()).toEqual({
+      dataset: 'base.natural_person',
+      key: p1.id_number,
+      results: { name: 'match', birth_date: 'match', phone: 'match', gender: 'match' },
+    });
 
-    const wrong = await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民2', birth_date: '1999-01-01', marital_status: 'DIVORCED', household_address: '合肥市' } });
+    const wrong = await verify(c, {
+      dataset: 'base.natural_person',
+      key: p1.id_number,
+      claims: { name: '居民2', birth_date: '1999-01-01', marital_status: 'DIVORCED', household_address: '合肥市' },
+    });
     expect(wrong.statusCode, wrong.body).toBe(200);
     expect(wrong.json<VerifyResult>().results).toEqual({ name: 'mismatch', birth_date: 'mismatch', marital_status: 'mismatch', household_address: 'mismatch' });
     leaksNothing(wrong.body);
@@ -81,7 +98,11 @@ describe('verification (可用不可见)', () => {
     const wrong = await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims });
     expect(unknown.statusCode, unknown.body).toBe(200);
     expect(wrong.statusCode).toBe(unknown.statusCode);
-    expect(wrong.json()).toEqual({ dataset: 'base.natural_person', key: p1.id_number, results: { name: 'mismatch', gender: 'mismatch', birth_date: 'mismatch' } });
+    expect(wrong.json()).toEqual({
+      dataset: 'base.natural_person',
+      key: p1.id_number,
+      results: { name: 'mismatch', gender: 'mismatch', birth_date: 'mismatch' },
+    });
     expect(unknown.body.replaceAll(absent, '<key>')).toBe(wrong.body.replaceAll(p1.id_number as string, '<key>'));
     expect(unknown.headers['content-length']).toBe(wrong.headers['content-length']);
 
@@ -122,7 +143,9 @@ describe('verification (可用不可见)', () => {
 
   it('refuses a burst above the rate with 429, the limit named and Retry-After', async () => {
     const c = await consumer({ ratePerSecond: 3 });
-    const answers = await Promise.all(Array.from({ length: 10 }, () => verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民1' } })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { name: '居民1' } })),
+    );
     const refused = answers.filter((r) => r.statusCode === 429);
     expect(answers.filter((r) => r.statusCode === 200).length).toBeGreaterThanOrEqual(3);
     expect(refused.length).toBeGreaterThanOrEqual(5);
@@ -133,7 +156,8 @@ describe('verification (可用不可见)', () => {
 
   it('refuses past the daily quota until China midnight', async () => {
     const c = await consumer({ dailyQuota: 3 });
-    for (let i = 0; i < 3; i++) expect((await verify(c, { dataset: 'base.natural_person', key: people[i]!.id_number, claims: { gender: 'MALE' } })).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await verify(c, { dataset: 'base.natural_person', key: people[i]!.id_number, claims: { gender: 'MALE' } })).statusCode).toBe(200);
     const over = await verify(c, { dataset: 'base.natural_person', key: p1.id_number, claims: { gender: 'MALE' } });
     expect(over.statusCode).toBe(429);
     expect(over.json()).toMatchObject({ code: 'HUB_ERR_RATE_LIMITED', details: { limit: 'daily' } });
@@ -146,10 +170,11 @@ describe('verification (可用不可见)', () => {
     expect((await verify(other, { dataset: 'base.natural_person', key: p1.id_number, claims: { gender: 'MALE' } })).statusCode).toBe(200);
   });
 
-  it('takes a principal\'s own crawl-keys override for distinct unrelated keys', async () => {
+  it("takes a principal's own crawl-keys override for distinct unrelated keys", async () => {
     const c = await consumer({ ratePerSecond: 1000, crawlKeys: 10 });
     const statuses: number[] = [];
-    for (let i = 0; i < 15; i++) statuses.push((await verify(c, { dataset: 'base.natural_person', key: person(100 + i * 123_457).id_number, claims: { gender: 'MALE' } })).statusCode);
+    for (let i = 0; i < 15; i++)
+      statuses.push((await verify(c, { dataset: 'base.natural_person', key: person(100 + i * 123_457).id_number, claims: { gender: 'MALE' } })).statusCode);
     expect(statuses).toEqual([...Array<number>(10).fill(200), ...Array<number>(5).fill(429)]);
   });
 

@@ -17,7 +17,12 @@ function canonical(source: object): Record<string, unknown> {
 /** `order`: the table's field names; fields outside it follow, by name. */
 export function packLineage(lineage: Readonly<Record<string, object>>, order: readonly string[]): StoredLineage {
   const known = new Set(order);
-  const fields = [...order.filter((f) => Object.hasOwn(lineage, f)), ...Object.keys(lineage).filter((f) => !known.has(f)).sort()];
+  const fields = [
+    ...order.filter((f) => Object.hasOwn(lineage, f)),
+    ...Object.keys(lineage)
+      .filter((f) => !known.has(f))
+      .sort(),
+  ];
   const byObject = new Map<object, Record<string, unknown> & { fields: string[] }>();
   const byText = new Map<string, Record<string, unknown> & { fields: string[] }>();
   const out: StoredLineage = [];

@@ -123,7 +123,8 @@ export async function upsertCurrent(
   if (rows.length === 0) return result;
   const seen = new Set<string>();
   for (const r of rows) {
-    if (seen.has(r.key)) throw new HubError('HUB_ERR_INTERNAL', `${table.dataset}: key ${r.key} appears twice in one upsert; merge a key's records before landing them`);
+    if (seen.has(r.key))
+      throw new HubError('HUB_ERR_INTERNAL', `${table.dataset}: key ${r.key} appears twice in one upsert; merge a key's records before landing them`);
     seen.add(r.key);
   }
 
@@ -158,7 +159,8 @@ export async function upsertCurrent(
 export async function appendHistory(client: PoolClient, table: LandingTable, entries: readonly HistoryEntry[]): Promise<void> {
   if (entries.length === 0) return;
   for (const e of entries) {
-    if (!changes.has(e.change)) throw new HubError('HUB_ERR_INTERNAL', `${table.dataset} key ${e.key}: history change "${String(e.change)}" is not one of ${[...changes].join(', ')}`);
+    if (!changes.has(e.change))
+      throw new HubError('HUB_ERR_INTERNAL', `${table.dataset} key ${e.key}: history change "${String(e.change)}" is not one of ${[...changes].join(', ')}`);
     if (!/^\d+$/.test(e.offset)) throw new HubError('HUB_ERR_INTERNAL', `${table.dataset} key ${e.key}: offset "${e.offset}" is not a Kafka offset`);
   }
   const meta: WireColumn[] = [

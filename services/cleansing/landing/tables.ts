@@ -80,7 +80,11 @@ export function landingTableOf(dataset: DatasetSchema, schemaPrefix: string): La
     const column = checkIdentifier(id, `column of field ${field.name}`, field.name);
     if (column.startsWith('_')) throw new HubError('HUB_ERR_CONFIG', `${id}: field "${field.name}": names starting with "_" are reserved for landing metadata`);
     const kind = kindOf(field.type, dataset.json.namespace, enums);
-    if (kind === null) throw new HubError('HUB_ERR_CONFIG', `${id}: field "${field.name}" has type ${JSON.stringify(field.type)}, which a landing table cannot hold as one column`);
+    if (kind === null)
+      throw new HubError(
+        'HUB_ERR_CONFIG',
+        `${id}: field "${field.name}" has type ${JSON.stringify(field.type)}, which a landing table cannot hold as one column`,
+      );
     return { field: field.name, column, pgType: pgTypes[kind], kind, doc: field.doc };
   });
   return { schema, table, history, dataset: id, columns, doc: dataset.json.doc };
@@ -209,7 +213,13 @@ function missingColumns(table: LandingTable, name: string, existing: ExistingTab
 }
 
 /** COMMENT statements for what is missing or changed (docs may be refined between schema versions). */
-function commentSql(table: LandingTable, qualified: string, existing: ExistingTable | undefined, tableDoc: string | undefined, metadata: Readonly<Record<string, string>>): string[] {
+function commentSql(
+  table: LandingTable,
+  qualified: string,
+  existing: ExistingTable | undefined,
+  tableDoc: string | undefined,
+  metadata: Readonly<Record<string, string>>,
+): string[] {
   const out: string[] = [];
   if (tableDoc !== undefined && existing?.comment !== tableDoc) out.push(`COMMENT ON TABLE ${qualified} IS ${pg.escapeLiteral(tableDoc)}`);
   const wanted = Object.entries(metadata);

@@ -1,16 +1,7 @@
 import type { FieldSchemaJson } from '../../platform/schema-files.ts';
 
 /** What a field holds once ingest has coerced it (see services/ingest/coerce.ts). */
-export type FieldKind =
-  | 'string'
-  | 'number'
-  | 'decimal'
-  | 'date'
-  | 'timestamp-millis'
-  | 'timestamp-micros'
-  | 'enum'
-  | 'boolean'
-  | 'other';
+export type FieldKind = 'string' | 'number' | 'decimal' | 'date' | 'timestamp-millis' | 'timestamp-micros' | 'enum' | 'boolean' | 'other';
 
 export interface FieldShape {
   readonly kind: FieldKind;

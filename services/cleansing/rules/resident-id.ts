@@ -50,5 +50,4 @@ export function residentIdProblem(id: string, now: number): string | null {
   return null;
 }
 
-export const residentId: RuleCheck = (value, { now }) =>
-  typeof value === 'string' ? residentIdProblem(value, now) : wrongType('a string', value);
+export const residentId: RuleCheck = (value, { now }) => (typeof value === 'string' ? residentIdProblem(value, now) : wrongType('a string', value));

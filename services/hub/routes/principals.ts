@@ -9,24 +9,32 @@ const principalSchema = {
 
 /** Who am I, and principal administration for the data authority. */
 export async function principalRoutes(app: FastifyInstance, { principals }: { principals: PrincipalService }): Promise<void> {
-  app.get('/whoami', {
-    config: { roles: ['authority', 'steward', 'department', 'consumer', 'auditor', 'service'] },
-    schema: { tags: ['principals'], summary: 'The calling principal', response: { 200: principalSchema } },
-  }, async (request) => request.principal);
+  app.get(
+    '/whoami',
+    {
+      config: { roles: ['authority', 'steward', 'department', 'consumer', 'auditor', 'service'] },
+      schema: { tags: ['principals'], summary: 'The calling principal', response: { 200: principalSchema } },
+    },
+    async (request) => request.principal,
+  );
 
-  app.post<{ Body: { name: string; role: string } }>('/principals', {
-    config: { roles: ['authority'] },
-    schema: {
-      tags: ['principals'],
-      summary: 'Create a principal with a Kafka SCRAM user and an API token (secrets are shown once)',
-      body: {
-        type: 'object',
-        required: ['name', 'role'],
-        properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9._-]{1,62}$' }, role: { type: 'string', enum: [...assignableRoles] } },
+  app.post<{ Body: { name: string; role: string } }>(
+    '/principals',
+    {
+      config: { roles: ['authority'] },
+      schema: {
+        tags: ['principals'],
+        summary: 'Create a principal with a Kafka SCRAM user and an API token (secrets are shown once)',
+        body: {
+          type: 'object',
+          required: ['name', 'role'],
+          properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9._-]{1,62}$' }, role: { type: 'string', enum: [...assignableRoles] } },
+        },
       },
     },
-  }, async (request, reply) => {
-    const created = await principals.create(request.body);
-    return reply.code(201).send(created);
-  });
+    async (request, reply) => {
+      const created = await principals.create(request.body);
+      return reply.code(201).send(created);
+    },
+  );
 }

@@ -55,14 +55,24 @@ const profiles = {
     id: 'hefei',
     city: '合肥',
     catalogChange: { days: 10, kind: 'working', basis: '合肥 政务数据资源共享开放管理办法 第11条' },
-    application: { decidedBy: 'provider', answer: calendarDays(10), onSilence: 'consent', basis: '合肥 政务数据资源共享开放管理办法 第15条 (answered within 10 日, silence = consent)' },
+    application: {
+      decidedBy: 'provider',
+      answer: calendarDays(10),
+      onSilence: 'consent',
+      basis: '合肥 政务数据资源共享开放管理办法 第15条 (answered within 10 日, silence = consent)',
+    },
     correction: { verify: working(5), basis: '合肥 政务数据资源共享开放管理办法 第11条' },
   },
   fuzhou: {
     id: 'fuzhou',
     city: '抚州',
     catalogChange: { days: 3, kind: 'working', basis: '抚州 政务信息资源共享管理办法 第14条' },
-    application: { decidedBy: 'provider', answer: working(15), onSilence: 'escalate', basis: '抚州 政务信息资源共享管理办法 第18条 (decision filed with the authority)' },
+    application: {
+      decidedBy: 'provider',
+      answer: working(15),
+      onSilence: 'escalate',
+      basis: '抚州 政务信息资源共享管理办法 第18条 (decision filed with the authority)',
+    },
     correction: { verify: working(5), basis: '抚州: no period of its own; the common 5 working days (合肥 11, 泉州 7(2), 中山 23)' },
   },
   wuxi: {
@@ -86,7 +96,8 @@ const profiles = {
       answer: working(10),
       onSilence: 'escalate',
       extension: working(5),
-      basis: '泉州 政务数据管理规定 3(4) (the data authority decides after consulting the provider) and 2(3) (a new service interface within 10 working days, extendable once by at most 5)',
+      basis:
+        '泉州 政务数据管理规定 3(4) (the data authority decides after consulting the provider) and 2(3) (a new service interface within 10 working days, extendable once by at most 5)',
     },
     correction: { verify: working(5), correct: working(10), basis: '泉州 政务数据管理规定 7(2)' },
   },

@@ -60,7 +60,8 @@ function invalid(source: string, message: string): HubError {
 
 /** Checks data of the cn-holidays.json format; errors name the source and the offending entry. */
 export function parseCalendarData(raw: unknown, source: string): CalendarData {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(source, 'expected an object keyed by year, e.g. {"2025": {"holidays": [...], "workdays": [...]}}');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw invalid(source, 'expected an object keyed by year, e.g. {"2025": {"holidays": [...], "workdays": [...]}}');
   const data: Record<string, CalendarYear> = {};
   const entries = Object.entries(raw);
   if (entries.length === 0) throw invalid(source, 'holds no years');
@@ -120,7 +121,8 @@ export const shippedCalendarUrl = new URL('../../../ops/calendar/cn-holidays.jso
 
 let shipped: CalendarData | undefined;
 export function shippedCalendar(): CalendarData {
-  return (shipped ??= loadCalendarFile(shippedCalendarUrl));
+  shipped ??= loadCalendarFile(shippedCalendarUrl);
+  return shipped;
 }
 
 const consoleLog: CalendarLog = {
@@ -177,7 +179,8 @@ export function addCalendarDays(date: IsoDate, n: number): IsoDate {
 let fallback: WorkingCalendar | undefined;
 /** The calendar of the shipped data, used where no calendar is passed. */
 export function defaultCalendar(): WorkingCalendar {
-  return (fallback ??= createWorkingCalendar());
+  fallback ??= createWorkingCalendar();
+  return fallback;
 }
 
 export function isWorkingDay(date: IsoDate): boolean {

@@ -47,7 +47,8 @@ export async function migrate({ pool, log, dir = defaultMigrationsDir }: { pool:
     for (const m of migrations) {
       const seen = done.get(m.version);
       if (seen !== undefined) {
-        if (seen !== m.checksum) throw new HubError('HUB_ERR_STARTUP', `migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
+        if (seen !== m.checksum)
+          throw new HubError('HUB_ERR_STARTUP', `migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
         continue;
       }
       await client.query('BEGIN');

@@ -70,14 +70,18 @@ export async function openPool({ url, schema, poolMax, connectTimeoutMs, log }: 
       try {
         await createDatabase(url, log);
       } catch (inner) {
-        throw isNetworkError(inner) ? unreachable(url, inner) : new HubError('HUB_ERR_STARTUP', `cannot create the database of ${redactUrl(url)}: ${errorMessage(inner)}`);
+        throw isNetworkError(inner)
+          ? unreachable(url, inner)
+          : new HubError('HUB_ERR_STARTUP', `cannot create the database of ${redactUrl(url)}: ${errorMessage(inner)}`);
       }
       pool = make();
       pool.on('error', (e) => log.warn({ err: errorMessage(e) }, 'idle Postgres connection failed'));
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       return pool;
     }
-    throw isNetworkError(err) || /timeout/i.test(errorMessage(err)) ? unreachable(url, err) : new HubError('HUB_ERR_STARTUP', `Postgres at ${redactUrl(url)} refused the hub: ${errorMessage(err)}`, { cause: err });
+    throw isNetworkError(err) || /timeout/i.test(errorMessage(err))
+      ? unreachable(url, err)
+      : new HubError('HUB_ERR_STARTUP', `Postgres at ${redactUrl(url)} refused the hub: ${errorMessage(err)}`, { cause: err });
   }
   return pool;
 }

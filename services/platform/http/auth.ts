@@ -36,13 +36,20 @@ export function installBearerAuth(app: FastifyInstance, authenticator: Authentic
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const creds = credentialsOf(request);
-    if (!creds) throw new HubError('HUB_ERR_UNAUTHENTICATED', 'send "Authorization: Bearer <token>"; create a principal with `hub principal create <name> --role <role>`');
+    if (!creds)
+      throw new HubError(
+        'HUB_ERR_UNAUTHENTICATED',
+        'send "Authorization: Bearer <token>"; create a principal with `hub principal create <name> --role <role>`',
+      );
     const principal = await authenticator.verify(creds.token, creds.name);
     if (!principal) throw new HubError('HUB_ERR_UNAUTHENTICATED', 'the token is unknown, rotated or disabled');
     request.principal = principal;
     const roles = request.routeOptions.config.roles;
-    if (!roles || !roles.includes(principal.role)) {
-      throw new HubError('HUB_ERR_FORBIDDEN', `role "${principal.role}" may not ${request.method} ${request.routeOptions.url ?? request.url}${roles ? `; allowed: ${roles.join(', ')}` : ''}`);
+    if (!roles?.includes(principal.role)) {
+      throw new HubError(
+        'HUB_ERR_FORBIDDEN',
+        `role "${principal.role}" may not ${request.method} ${request.routeOptions.url ?? request.url}${roles ? `; allowed: ${roles.join(', ')}` : ''}`,
+      );
     }
   });
 }

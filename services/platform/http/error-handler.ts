@@ -53,7 +53,5 @@ export function installErrorHandler(app: FastifyInstance): void {
     else request.log.info({ code: hubErr.code, reason: hubErr.message }, 'request refused');
     return sendError(reply, hubErr);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new HubError('HUB_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HubError('HUB_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
 }

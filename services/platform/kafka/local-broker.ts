@@ -44,7 +44,10 @@ export class LocalBroker {
     const { dir, port, controllerPort, heap, superUser, superPassword, startTimeoutMs } = this.#opts;
     for (const p of [port, controllerPort]) {
       if (await isListening(p)) {
-        throw new HubError('HUB_ERR_STARTUP', `port ${p} on 127.0.0.1 is already in use (another hub running?): stop it, or set KAFKA_LOCAL_PORT and KAFKA_LOCAL_CONTROLLER_PORT to free ports`);
+        throw new HubError(
+          'HUB_ERR_STARTUP',
+          `port ${p} on 127.0.0.1 is already in use (another hub running?): stop it, or set KAFKA_LOCAL_PORT and KAFKA_LOCAL_CONTROLLER_PORT to free ports`,
+        );
       }
     }
     this.#log.info({ port, dir }, 'starting local Kafka broker');
@@ -80,12 +83,21 @@ export class LocalBroker {
     void this.#exited.then(() => {
       dead = true;
     });
-    const kafka = createKafkaClient({ brokers: this.brokers, username: superUser, password: superPassword, clientId: 'hub-readiness', connectTimeoutMs: 2000, requestTimeoutMs: 5000 }, this.#log.child({ level: 'fatal' }));
+    const kafka = createKafkaClient(
+      { brokers: this.brokers, username: superUser, password: superPassword, clientId: 'hub-readiness', connectTimeoutMs: 2000, requestTimeoutMs: 5000 },
+      this.#log.child({ level: 'fatal' }),
+    );
     let lastError = 'not listening yet';
     while (Date.now() < deadline) {
       if (dead) {
-        const tail = await readFile(join(dir, 'logs', 'server.log'), 'utf8').then((s) => s.split('\n').slice(-15).join('\n'), () => '');
-        throw new HubError('HUB_ERR_STARTUP', `the local Kafka broker exited during start-up (${stderr.trim().split('\n').pop() ?? 'no output'}); see ${join(dir, 'logs')}${tail ? `\n${tail}` : ''}`);
+        const tail = await readFile(join(dir, 'logs', 'server.log'), 'utf8').then(
+          (s) => s.split('\n').slice(-15).join('\n'),
+          () => '',
+        );
+        throw new HubError(
+          'HUB_ERR_STARTUP',
+          `the local Kafka broker exited during start-up (${stderr.trim().split('\n').pop() ?? 'no output'}); see ${join(dir, 'logs')}${tail ? `\n${tail}` : ''}`,
+        );
       }
       if (await isListening(port)) {
         const admin = kafka.admin({ retry: { retries: 0 } });

@@ -51,7 +51,7 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
   return {
     async send(topic, records) {
       try {
-        let result;
+        let result: Awaited<ReturnType<typeof sendOnce>>;
         try {
           result = await sendOnce(topic, records);
         } catch (err) {

@@ -2,8 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { packLineage, unpackLineage } from '../../../services/cleansing/landing/lineage.ts';
 import type { FieldLineage } from '../../../services/cleansing/landing/rows.ts';
 
-const psb: FieldLineage = { provider: 'psb', topic: 'raw.psb.base.natural_person', partition: 1, offset: '41', recordId: 'r1', eventTime: '2024-05-10T01:30:00.000Z', authoritative: true, provisional: false };
-const civil: FieldLineage = { provider: 'civil', topic: 'raw.civil.base.natural_person', partition: 0, offset: '7', recordId: null, eventTime: null, authoritative: false, provisional: true };
+const psb: FieldLineage = {
+  provider: 'psb',
+  topic: 'raw.psb.base.natural_person',
+  partition: 1,
+  offset: '41',
+  recordId: 'r1',
+  eventTime: '2024-05-10T01:30:00.000Z',
+  authoritative: true,
+  provisional: false,
+};
+const civil: FieldLineage = {
+  provider: 'civil',
+  topic: 'raw.civil.base.natural_person',
+  partition: 0,
+  offset: '7',
+  recordId: null,
+  eventTime: null,
+  authoritative: false,
+  provisional: true,
+};
 const order = ['id_number', 'name', 'marital_status', 'updated_at'];
 
 describe('stored lineage', () => {

@@ -43,7 +43,11 @@ describe('landing rows', () => {
       const key = keyOf(schema, values);
       const lineage = lineageOf(values);
       await withTransaction(db.pool, async (client) => {
-        expect(await upsertCurrent(client, table, [{ key, values: { ...values }, lineage, provisional: ['phone'] }])).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+        expect(await upsertCurrent(client, table, [{ key, values: { ...values }, lineage, provisional: ['phone'] }])).toEqual({
+          inserted: 1,
+          updated: 0,
+          unchanged: 0,
+        });
         const read = await readCurrent(client, table, [key, 'no-such-key']);
         expect([...read.keys()]).toEqual([key]);
         expect(read.get(key)).toEqual({ key, values, lineage, provisional: ['phone'], version: 1 });
@@ -52,7 +56,12 @@ describe('landing rows', () => {
   });
 
   it('stores real Postgres values: dates, instants, longs and enums a SQL reader understands', async () => {
-    const edge = personRow(1, { birth_date: day('1949-10-01'), death_date: day('2024-02-29'), updated_at: ts('1969-12-31T23:59:59.999Z'), residence_address: null });
+    const edge = personRow(1, {
+      birth_date: day('1949-10-01'),
+      death_date: day('2024-02-29'),
+      updated_at: ts('1969-12-31T23:59:59.999Z'),
+      residence_address: null,
+    });
     const wide = { ...samplesV1['base.legal_entity'], uscc: 'WIDE', registered_capital_fen: 9_007_199_254_740_991 };
     const legal = landingTableOf(schemas.find((s) => s.dataset === 'base.legal_entity') as DatasetSchema, prefix);
     await withTransaction(db.pool, async (client) => {
@@ -74,7 +83,12 @@ describe('landing rows', () => {
   it('is idempotent: the same rows again change nothing; a real change bumps the version', async () => {
     const rows = Array.from({ length: 6001 }, (_, i) => personRow(10_000 + i));
     const versionsAndTimes = async (keys: string[]) =>
-      (await db.pool.query<{ _key: string; v: string; u: Date }>(`SELECT _key, _version::text AS v, _updated_at AS u FROM "${people.schema}".natural_person WHERE _key = ANY($1) ORDER BY _key`, [keys])).rows;
+      (
+        await db.pool.query<{ _key: string; v: string; u: Date }>(
+          `SELECT _key, _version::text AS v, _updated_at AS u FROM "${people.schema}".natural_person WHERE _key = ANY($1) ORDER BY _key`,
+          [keys],
+        )
+      ).rows;
 
     await withTransaction(db.pool, async (client) => expect(await upsertCurrent(client, people, rows)).toEqual({ inserted: 6001, updated: 0, unchanged: 0 }));
     const first = await versionsAndTimes(rows.slice(0, 3).map((r) => r.key));
@@ -98,7 +112,16 @@ describe('landing rows', () => {
 
   it('keeps lineage from several sources, compactly, and what it read back lands unchanged', async () => {
     const row = personRow(40_001);
-    const civil: FieldLineage = { provider: 'civil', topic: 'raw.civil.base.natural_person', partition: 0, offset: '7', recordId: null, eventTime: null, authoritative: false, provisional: true };
+    const civil: FieldLineage = {
+      provider: 'civil',
+      topic: 'raw.civil.base.natural_person',
+      partition: 0,
+      offset: '7',
+      recordId: null,
+      eventTime: null,
+      authoritative: false,
+      provisional: true,
+    };
     const lineage = { ...row.lineage, marital_status: civil };
     await withTransaction(db.pool, async (client) => {
       await upsertCurrent(client, people, [{ ...row, lineage, provisional: ['marital_status'] }]);
@@ -108,7 +131,10 @@ describe('landing rows', () => {
       const { version: _, ...same } = read;
       expect(await upsertCurrent(client, people, [same])).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
     });
-    const { rows } = await db.pool.query(`SELECT jsonb_array_length(_lineage) AS n, _lineage->1->>'provider' AS second FROM "${people.schema}".natural_person WHERE _key = $1`, [row.key]);
+    const { rows } = await db.pool.query(
+      `SELECT jsonb_array_length(_lineage) AS n, _lineage->1->>'provider' AS second FROM "${people.schema}".natural_person WHERE _key = $1`,
+      [row.key],
+    );
     expect(rows[0]).toEqual({ n: 2, second: 'civil' });
   });
 
@@ -126,7 +152,9 @@ describe('landing rows', () => {
   it('refuses a key twice in one upsert and a value of the wrong type, naming it', async () => {
     await withTransaction(db.pool, async (client) => {
       await expect(upsertCurrent(client, people, [personRow(5), personRow(5)])).rejects.toThrow(/key P0+5 appears twice/);
-      await expect(upsertCurrent(client, people, [personRow(6, { birth_date: '1990-03-15' })])).rejects.toThrow(/key P0+6, field "birth_date": expected a date value/);
+      await expect(upsertCurrent(client, people, [personRow(6, { birth_date: '1990-03-15' })])).rejects.toThrow(
+        /key P0+6, field "birth_date": expected a date value/,
+      );
       await expect(upsertCurrent(client, people, [personRow(7, { updated_at: 1.5 })])).rejects.toThrow(/field "updated_at": expected a timestamp value/);
     });
   });
@@ -135,7 +163,11 @@ describe('landing rows', () => {
     const a = personRow(20_001);
     const b = personRow(20_002, { gender: 'FEMALE' });
     await withTransaction(db.pool, async (client) => {
-      await appendHistory(client, people, [historyOf(a.key, a.values, '7'), historyOf(b.key, b.values, '8', 'quarantined'), historyOf(a.key, a.values, '9', 'no-change')]);
+      await appendHistory(client, people, [
+        historyOf(a.key, a.values, '7'),
+        historyOf(b.key, b.values, '8', 'quarantined'),
+        historyOf(a.key, a.values, '9', 'no-change'),
+      ]);
     });
     const history = `"${people.schema}".natural_person_history`;
     const { rows } = await db.pool.query(
@@ -145,7 +177,20 @@ describe('landing rows', () => {
       [[a.key, b.key]],
     );
     expect(rows).toEqual([
-      { _key: a.key, gender: 'MALE', birth: '1990-03-15', note: '原始记录', _provider: 'psb', _topic: 'raw.psb.base.natural_person', _partition: 2, offset: '7', _record_id: 'rec-7', event: '2024-05-10 01:30:00.123', _change: 'insert', _findings: [] },
+      {
+        _key: a.key,
+        gender: 'MALE',
+        birth: '1990-03-15',
+        note: '原始记录',
+        _provider: 'psb',
+        _topic: 'raw.psb.base.natural_person',
+        _partition: 2,
+        offset: '7',
+        _record_id: 'rec-7',
+        event: '2024-05-10 01:30:00.123',
+        _change: 'insert',
+        _findings: [],
+      },
       expect.objectContaining({ _key: b.key, gender: 'FEMALE', offset: '8', _change: 'quarantined', _findings: [{ field: 'phone', rule: 'phone-cn' }] }),
       expect.objectContaining({ _key: a.key, offset: '9', _change: 'no-change' }),
     ]);

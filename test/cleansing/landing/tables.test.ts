@@ -75,7 +75,11 @@ describe('landing tables', () => {
       for (const c of table.columns) {
         const field = schema.fields.find((f) => f.name === c.field);
         for (const cols of [current, history]) {
-          expect(cols.get(c.column), `${schema.dataset}.${c.field}`).toMatchObject({ data_type: expectedPgType[c.kind], is_nullable: 'YES', comment: field?.doc });
+          expect(cols.get(c.column), `${schema.dataset}.${c.field}`).toMatchObject({
+            data_type: expectedPgType[c.kind],
+            is_nullable: 'YES',
+            comment: field?.doc,
+          });
         }
       }
       expect([...current.keys()]).toEqual(expect.arrayContaining(['_key', '_lineage', '_provisional', '_version', '_landed_at', '_updated_at']));
@@ -83,7 +87,20 @@ describe('landing tables', () => {
       expect(current.get('_provisional')).toMatchObject({ data_type: 'ARRAY', is_nullable: 'NO' });
       expect(current.get('_version')).toMatchObject({ data_type: 'bigint', is_nullable: 'NO' });
       expect([...history.keys()]).toEqual(
-        expect.arrayContaining(['_history_id', '_key', '_original', '_provider', '_topic', '_partition', '_offset', '_record_id', '_event_time', '_change', '_findings', '_landed_at']),
+        expect.arrayContaining([
+          '_history_id',
+          '_key',
+          '_original',
+          '_provider',
+          '_topic',
+          '_partition',
+          '_offset',
+          '_record_id',
+          '_event_time',
+          '_change',
+          '_findings',
+          '_landed_at',
+        ]),
       );
       expect(current.size).toBe(table.columns.length + 6);
       expect(history.size).toBe(table.columns.length + 12);
@@ -128,7 +145,11 @@ describe('landing tables', () => {
     await withTransaction(db.pool, async (client) => {
       const before = await readCurrent(client, v2, [key]);
       expect(before.get(key)).toMatchObject({ values: { ...sample, nickname: null, verified_at: null }, version: 1 });
-      expect(await upsertCurrent(client, v2, [{ key, values: updatedValues, lineage: lineageOf(updatedValues, '42'), provisional: [] }])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+      expect(await upsertCurrent(client, v2, [{ key, values: updatedValues, lineage: lineageOf(updatedValues, '42'), provisional: [] }])).toEqual({
+        inserted: 0,
+        updated: 1,
+        unchanged: 0,
+      });
       await appendHistory(client, v2, [historyOf(key, updatedValues, '42', 'update')]);
       expect((await readCurrent(client, v2, [key])).get(key)).toMatchObject({ values: updatedValues, version: 2 });
     });
@@ -152,7 +173,9 @@ describe('landing tables', () => {
       { name: 'nickname', type: ['null', 'string'], default: null, doc: '曾用名', grade: 3 },
     ]);
     const table = landingTableOf(retyped, retypePrefix);
-    await expect(ensureLandingTables({ pool: db.pool, table })).rejects.toThrow(/field "household_region_code" is text in .* but the schema makes it bigint \(long\)/);
+    await expect(ensureLandingTables({ pool: db.pool, table })).rejects.toThrow(
+      /field "household_region_code" is text in .* but the schema makes it bigint \(long\)/,
+    );
     const current = await columnsOf(db.pool, table.schema, table.table);
     expect(current.get('household_region_code')?.data_type).toBe('text');
     expect(current.has('nickname')).toBe(false);
@@ -172,7 +195,10 @@ describe('landing tables', () => {
       const results = await Promise.all([db.pool, second, db.pool, second].flatMap((pool) => tables.map((table) => ensureLandingTables({ pool, table }))));
       expect(results.filter((r) => r.created)).toHaveLength(tables.length);
 
-      const v2 = landingTableOf(evolve(person, (fields) => [...fields, { name: 'nickname', type: ['null', 'string'], default: null, doc: '曾用名', grade: 3 }]), racePrefix);
+      const v2 = landingTableOf(
+        evolve(person, (fields) => [...fields, { name: 'nickname', type: ['null', 'string'], default: null, doc: '曾用名', grade: 3 }]),
+        racePrefix,
+      );
       const evolved = await Promise.all([db.pool, second, db.pool].map((pool) => ensureLandingTables({ pool, table: v2 })));
       expect(evolved.flatMap((r) => r.addedColumns)).toEqual(['nickname']);
     } finally {

@@ -79,9 +79,7 @@ describe('checkRecord', () => {
   it('skips optional fields that are null', () => {
     for (const schema of schemas) {
       const sample = samplesV1[schema.dataset] ?? {};
-      const emptied = Object.fromEntries(
-        schema.json.fields.map((f) => [f.name, Array.isArray(f.type) && f.type[0] === 'null' ? null : sample[f.name]]),
-      );
+      const emptied = Object.fromEntries(schema.json.fields.map((f) => [f.name, Array.isArray(f.type) && f.type[0] === 'null' ? null : sample[f.name]]));
       expect(checkRecord(schema.json, emptied, { now }), schema.dataset).toEqual([]);
     }
   });

@@ -25,7 +25,11 @@ describe('code lists', () => {
     ['gb21010-land-use', ['01', '0101', '0701', '0702', '1207'], ['0708', '13', '070', 'A1']],
     ['iso4217', ['CNY', 'USD', 'XAU'], ['RMB', 'cny', 'CN', 'HRK']],
     ['samr-enterprise-type', ['1130', '1100', '4531', '5110', '6150', '9100'], ['1131', '0000', '113', '个体']],
-    ['license-type', ['11100000000013338W009', `${hefeiSamrUscc}001`], [`${flipLast(hefeiSamrUscc, usccChars)}001`, '11100000000013338W000', '11100000000013338W', '11100000000013338W0091']],
+    [
+      'license-type',
+      ['11100000000013338W009', `${hefeiSamrUscc}001`],
+      [`${flipLast(hefeiSamrUscc, usccChars)}001`, '11100000000013338W000', '11100000000013338W', '11100000000013338W0091'],
+    ],
     ['credit-record-category', ['SXBZXR', 'ZDSSWFSXZT', 'AJNSR', 'QT'], ['sxbzxr', 'XYZ', '失信被执行人']],
   ])('%s', (name, valid, invalid) => {
     for (const code of valid) expect(problem(`code-list:${name}`, code), code).toBeNull();

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orgCodeCheckChar, partyIdProblem, ruleSeverity, usccCheckChar, usccProblem } from '../../../services/cleansing/rules/index.ts';
-import {
-  isValidUscc,
-  orgCodeCheckChar as referenceOrgCheck,
-  usccCheckChar as referenceUsccCheck,
-} from '../../schemas/check-digits.ts';
+import { isValidUscc, orgCodeCheckChar as referenceOrgCheck, usccCheckChar as referenceUsccCheck } from '../../schemas/check-digits.ts';
 import { hefeiSamrUscc, liNaId, shushanCourtUscc, shushanSamrUscc, wanjiangUscc, xinyuanUscc, zhangWeiId } from '../../schemas/samples.ts';
 import { findingsFor, flipLast, lcg, now, personId, problem, residentIdChars, usccChars, usccOf } from './helpers.ts';
 

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deadline,
-  deadlineInstant,
-  jurisdictionIds,
-  jurisdictions,
-  type JurisdictionProfile,
-} from '../../../services/platform/calendar/jurisdictions.ts';
+import { deadline, deadlineInstant, jurisdictionIds, jurisdictions, type JurisdictionProfile } from '../../../services/platform/calendar/jurisdictions.ts';
 import { createWorkingCalendar, type CalendarLog } from '../../../services/platform/calendar/working-days.ts';
 
 // 10:00 on Friday 2024-09-27 in China, just before the National Day holiday.
@@ -39,7 +33,11 @@ describe('jurisdiction profiles: conditional-sharing applications', () => {
     expect(jurisdictions.fuzhou.application).toMatchObject({ answer: { days: 15, kind: 'working' }, onSilence: 'escalate' });
     expect(jurisdictions.wuxi.application).toMatchObject({ answer: { days: 10, kind: 'working' }, onSilence: 'escalate' });
     expect(jurisdictions.wuxi.application.basis).toContain('10 working days');
-    expect(jurisdictions.quanzhou.application).toMatchObject({ answer: { days: 10, kind: 'working' }, onSilence: 'escalate', extension: { days: 5, kind: 'working' } });
+    expect(jurisdictions.quanzhou.application).toMatchObject({
+      answer: { days: 10, kind: 'working' },
+      onSilence: 'escalate',
+      extension: { days: 5, kind: 'working' },
+    });
   });
 
   it('Zhongshan: delivery and the authority stepping in count on from the answer deadline', () => {

@@ -18,11 +18,17 @@ describe('SCRAM users and ACLs on the real broker', () => {
 
     const producer = client.producer({ retry: { retries: 0 } });
     await producer.connect();
-    const refusedProduce = await producer.send({ topic, acks: -1, messages: [{ value: 'no' }] }).then(() => null, (err: unknown) => err);
+    const refusedProduce = await producer.send({ topic, acks: -1, messages: [{ value: 'no' }] }).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(kafkaErrorType(refusedProduce)).toBe('TOPIC_AUTHORIZATION_FAILED');
 
     const group = uniqueName('grp');
-    const refusedConsume = await consume(client, { topic, groupId: group }).then(() => null, (err: unknown) => err);
+    const refusedConsume = await consume(client, { topic, groupId: group }).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(kafkaErrorType(refusedConsume)).toMatch(/AUTHORIZATION_FAILED/);
 
     await kafka.admin.grant([
