@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { HubError, errorMessage } from '../../services/platform/errors.ts';
-import { datasetIdPattern, departmentNamePattern } from '../../services/catalog/naming.ts';
+import { datasetIdPattern, departmentNamePattern } from '../../services/contract/names.ts';
 import { isSafeIdentifier, parseTableName, type TableName } from './sql-dialect.ts';
 
 export type SourceKind = 'postgres' | 'mariadb';

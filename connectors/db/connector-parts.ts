@@ -3,8 +3,8 @@ import { HubError, errorMessage, isHubError } from '../../services/platform/erro
 import { createKafkaClient } from '../../services/platform/kafka/client.ts';
 import type { Logger } from '../../services/platform/logger.ts';
 import { createRegistryClient } from '../../services/platform/registry-client.ts';
-import type { DatasetSchemaJson } from '../../services/platform/schema-files.ts';
-import { rawTopic, valueSubject } from '../../services/catalog/naming.ts';
+import type { DatasetSchemaJson } from '../../services/contract/dataset-schema.ts';
+import { rawTopic, valueSubject } from '../../services/contract/names.ts';
 import type { ConnectorConfig } from './config.ts';
 import { openSourceReader } from './open-source.ts';
 import { createPositionStore, type PositionStore } from './position-store.ts';

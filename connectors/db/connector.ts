@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../services/platform/errors.ts';
 import type { Logger } from '../../services/platform/logger.ts';
 import { retry, type RetryOptions } from '../../services/platform/retry.ts';
-import { deadLetterHeaders } from '../../services/ingest/headers.ts';
+import { deadLetterHeaders } from '../../services/contract/headers.ts';
 import type { ConnectorConfig } from './config.ts';
 import { openConnectorParts, type ConnectorParts } from './connector-parts.ts';
 import { advancePosition, startPosition, storedPosition, type Position } from './position.ts';

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { HubError, errorMessage } from '../../services/platform/errors.ts';
 import { toHubKafkaError } from '../../services/platform/kafka/client.ts';
 import type { Logger } from '../../services/platform/logger.ts';
-import { connectorOffsetsTopic, connectorTransactionalPrefix } from '../../services/catalog/naming.ts';
+import { connectorOffsetsTopic, connectorTransactionalPrefix } from '../../services/contract/names.ts';
 import type { CursorColumns } from './config.ts';
 import { readStoredPosition, type Position } from './position.ts';
 import type { TableName } from './sql-dialect.ts';

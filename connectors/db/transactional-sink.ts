@@ -3,8 +3,8 @@ import { HubError, errorMessage, isNetworkError } from '../../services/platform/
 import { kafkaErrorType, toHubKafkaError } from '../../services/platform/kafka/client.ts';
 import type { OutgoingRecord } from '../../services/platform/kafka/producer.ts';
 import type { Logger } from '../../services/platform/logger.ts';
-import { connectorOffsetsTopic, connectorTransactionalPrefix } from '../../services/catalog/naming.ts';
-import { connectorDeadLetterTopic } from '../../services/catalog/department-grants.ts';
+import { connectorOffsetsTopic, connectorTransactionalPrefix } from '../../services/contract/names.ts';
+import { connectorDeadLetterTopic } from '../../services/contract/names.ts';
 import type { StoredPosition } from './position.ts';
 
 export interface SinkBatch {

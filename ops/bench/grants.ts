@@ -8,6 +8,7 @@ import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round } from './stats.ts';
 import { person } from './people.ts';
 import { declareProvider, post } from './api.ts';
+import { shareGroupPrefix, shareTopic } from '../../services/contract/names.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,7 +102,7 @@ export async function benchGrants(env: BenchEnvironment, { runs = 5, people = 20
         expiresAt: new Date(Date.now() + 3_600_000),
         purpose: '基准测试',
       });
-      const share = await follow(asConsumer, `share.${id}.base.natural_person`, `share.${id}.bench`);
+      const share = await follow(asConsumer, shareTopic(id, 'base.natural_person'), `${shareGroupPrefix(id)}bench`);
       await share.first;
       activateMs.push(performance.now() - t0);
 

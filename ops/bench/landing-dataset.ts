@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { quoteIdent, type Pool } from '../../services/platform/db/pool.ts';
 import type { FieldLineage, HistoryEntry } from '../../services/cleansing/landing/rows.ts';
+import { rawTopic } from '../../services/contract/names.ts';
 
 /** A fresh prefix for the bench's own Postgres schemas, dropped again by dropBenchSchemas. */
 export function benchSchemaPrefix(): string {
@@ -44,7 +45,7 @@ export function personValues(n: number): Record<string, unknown> {
 export function personLineage(values: Readonly<Record<string, unknown>>, offset: number): Record<string, FieldLineage> {
   const one: FieldLineage = {
     provider: 'psb',
-    topic: 'raw.psb.base.natural_person',
+    topic: rawTopic('psb', 'base.natural_person'),
     partition: offset % 6,
     offset: String(offset),
     recordId: `3f1c9a52-7b0e-4d8a-9c1e-${String(offset).padStart(12, '0')}`,
@@ -61,7 +62,7 @@ export function personHistory(key: string, values: Record<string, unknown>, offs
     values,
     original: values,
     provider: 'psb',
-    topic: 'raw.psb.base.natural_person',
+    topic: rawTopic('psb', 'base.natural_person'),
     partition: offset % 6,
     offset: String(offset),
     recordId: `3f1c9a52-7b0e-4d8a-9c1e-${String(offset).padStart(12, '0')}`,

@@ -1,11 +1,12 @@
 import { quoteIdent, withTransaction, type Pool } from '../../services/platform/db/pool.ts';
 import type { Logger } from '../../services/platform/logger.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 import { ensureLandingTables, landingTableOf, type LandingTable } from '../../services/cleansing/landing/tables.ts';
 import { appendHistory, upsertCurrent } from '../../services/cleansing/landing/rows.ts';
 import { packLineage } from '../../services/cleansing/landing/lineage.ts';
 import { benchSchemaPrefix, dropBenchSchemas, personHistory, personLineage, personValues, spreadOddNumbers } from './landing-dataset.ts';
 import { report, round } from './stats.ts';
+import { rawTopic } from '../../services/contract/names.ts';
 
 /** SQL for each natural_person field of prefilled row number x.n (even), mirroring personValues. */
 const fillSql: Readonly<Record<string, string>> = {
@@ -77,11 +78,11 @@ async function fill(pool: Pool, table: LandingTable, rows: number, history: bool
     await fillSlices(
       pool,
       `INSERT INTO ${past} (_key, ${columns}, _original, _provider, _topic, _partition, _offset, _record_id, _event_time, _change, _findings)
-         SELECT k.key, ${values}, $3::jsonb, 'psb', 'raw.psb.base.natural_person', (x.n % 6)::int, x.n,
+         SELECT k.key, ${values}, $3::jsonb, 'psb', $4, (x.n % 6)::int, x.n,
                 '3f1c9a52-7b0e-4d8a-9c1e-' || lpad(x.n::text, 12, '0'), timestamptz '2024-05-01 00:00:00+00' + x.n * interval '1 millisecond', 'insert', '[]'
            FROM ${fillRows}`,
       rows,
-      [JSON.stringify(personValues(0))],
+      [JSON.stringify(personValues(0)), rawTopic('psb', 'base.natural_person')],
     );
   }
   // VACUUM as well as ANALYZE: otherwise autovacuum's insert threshold starts a pass over the whole

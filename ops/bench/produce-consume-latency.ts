@@ -3,6 +3,7 @@ import type { BenchEnvironment } from './environment.ts';
 import { createKafkaClient } from '../../services/platform/kafka/client.ts';
 import { createProducer } from '../../services/platform/kafka/producer.ts';
 import { percentile, report, round } from './stats.ts';
+import { valueSubject } from '../../services/contract/names.ts';
 
 const schema = JSON.stringify({
   type: 'record',
@@ -70,7 +71,7 @@ async function measure(
 
 /** Produce-to-consume latency of 1 KiB Avro records (acks=-1, idempotent), beside raw 1 KiB bytes. */
 export async function benchProduceConsumeLatency(env: BenchEnvironment, { count = 500 } = {}): Promise<void> {
-  const id = await env.app.registry.register('bench.latency-value', schema);
+  const id = await env.app.registry.register(valueSubject('bench.latency'), schema);
   const raw = Buffer.alloc(1024, 'x');
   // A first pass pays for JIT, connections and the first group join; it is not reported.
   await measure(env, { topic: `bench.warmup.${randomBytes(3).toString('hex')}`, count: 100, encode: async () => raw, decode: async (v) => v });

@@ -2,6 +2,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { BenchEnvironment } from './environment.ts';
 import { report, round, throughput } from './stats.ts';
 import { servicePrincipalName } from '../../services/hub/topology.ts';
+import { valueSubject } from '../../services/contract/names.ts';
 
 const schema = JSON.stringify({
   type: 'record',
@@ -15,7 +16,7 @@ const schema = JSON.stringify({
 
 /** Schema-by-id lookups: over HTTP against GET /health/live, and from the client cache against HTTP. */
 export async function benchRegistryLookups(env: BenchEnvironment, { requests = 5000, concurrency = 16 } = {}): Promise<void> {
-  const id = await env.app.registry.register('bench.lookup-value', schema);
+  const id = await env.app.registry.register(valueSubject('bench.lookup'), schema);
   const authorization = `Basic ${Buffer.from(`${servicePrincipalName}:${env.serviceToken}`).toString('base64')}`;
   const get = async (path: string) => {
     const res = await fetch(`${env.url}${path}`, { headers: { authorization } });

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
-import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 
 /**
  * A dataset's contract: the schema every provider of the dataset sends and masking reads its

@@ -1,17 +1,9 @@
 import type { AclBinding, TopicSpec } from '../platform/kafka/admin.ts';
-import { connectorOffsetsTopic, connectorTransactionalPrefix } from './naming.ts';
-
-/** A department's dead-letter topic for rows its own connectors could not map (their reasons in headers). */
-export function connectorDeadLetterTopic(department: string): string {
-  return `connect.${department}.dead-letter`;
-}
+import { connectorDeadLetterTopic, connectorOffsetsTopic, connectorTransactionalPrefix, topicSpecs } from '../contract/names.ts';
 
 /** Topics every department gets at onboarding: its connectors' offsets and rejected rows. */
 export function departmentTopics(department: string): TopicSpec[] {
-  return [
-    { name: connectorOffsetsTopic(department), partitions: 1, config: { 'cleanup.policy': 'compact' } },
-    { name: connectorDeadLetterTopic(department), partitions: 1, config: { 'retention.ms': String(90 * 24 * 3600 * 1000) } },
-  ];
+  return [topicSpecs.connectorOffsets(department), topicSpecs.connectorDeadLetter(department)];
 }
 
 /**

@@ -4,7 +4,7 @@ import type { PrincipalService } from '../principals/service.ts';
 import type { PrincipalStore } from '../principals/store.ts';
 import type { Principal, PrincipalCredentials } from '../principals/types.ts';
 import { HubError } from '../platform/errors.ts';
-import { departmentNamePattern } from './naming.ts';
+import { departmentNamePattern } from '../contract/names.ts';
 import { departmentGrants, departmentTopics } from './department-grants.ts';
 
 export interface Department {

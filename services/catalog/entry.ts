@@ -1,5 +1,5 @@
 import { HubError } from '../platform/errors.ts';
-import { maxGrade, parseDatasetSchema, type DatasetSchema } from '../platform/schema-files.ts';
+import { maxGrade, parseDatasetSchema, type DatasetSchema } from '../contract/dataset-schema.ts';
 
 export const shareTypes = ['unconditional', 'conditional', 'not_shared'] as const;
 export const openTypes = ['open', 'on_application', 'not_open'] as const;

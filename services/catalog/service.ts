@@ -2,18 +2,18 @@ import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
-import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import type { Principal } from '../principals/types.ts';
 import { HubError } from '../platform/errors.ts';
 import { deadline, jurisdictions } from '../platform/calendar/jurisdictions.ts';
-import { createRecordCoercer } from '../ingest/coerce.ts';
+import { createRecordCoercer } from '../contract/coerce.ts';
 import { checkCatalogRules, fieldsOf, parseEntrySchema, type CatalogElements, type CatalogEntry } from './entry.ts';
 import type { CatalogSearch, CatalogStore, EntryVersion } from './store.ts';
 import type { Pool } from '../platform/db/pool.ts';
 import { withTransaction } from '../platform/db/pool.ts';
 import { contractDifferences, evolutionProblems, gradeFloorProblems, type Contract, type ContractStore } from './contracts.ts';
 import type { DepartmentStore } from './departments.ts';
-import { datasetIdPattern, entryId, rawTopic, valueSubject } from './naming.ts';
+import { datasetIdPattern, entryId, rawTopic, valueSubject } from '../contract/names.ts';
 import { rawTopicGrants } from './department-grants.ts';
 
 /** What a caller sends to create an entry; omitted elements take the defaults below. */

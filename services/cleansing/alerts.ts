@@ -1,7 +1,5 @@
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
 
-export const qualityAlertsTopic = 'quality.alerts';
-
 export type AlertKind = 'invalid' | 'warning' | 'conflict';
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'routed';
 

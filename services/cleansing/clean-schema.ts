@@ -1,9 +1,4 @@
-import type { DatasetSchema } from '../platform/schema-files.ts';
-
-/** Topic of the merged, cleansed state of a dataset: compacted, keyed by business key. */
-export function cleanTopic(dataset: string): string {
-  return `clean.${dataset}`;
-}
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 
 const fieldSource = {
   type: 'record',

@@ -1,4 +1,4 @@
-import { parseRule, type DatasetSchemaJson, type FieldSchemaJson } from '../platform/schema-files.ts';
+import { parseRule, type DatasetSchemaJson, type FieldSchemaJson } from '../contract/dataset-schema.ts';
 import { codeListNamed } from './rules/code-lists/index.ts';
 import { fieldShape } from './rules/field-shape.ts';
 import { normalizePhone } from './rules/phone.ts';

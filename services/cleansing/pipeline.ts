@@ -3,13 +3,13 @@ import type { KafkaMessage } from 'kafkajs';
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
-import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import type { CatalogEntry } from '../catalog/entry.ts';
 import type { CatalogStore } from '../catalog/store.ts';
 import { withTransaction } from '../platform/db/pool.ts';
 import { parseEntrySchema } from '../catalog/entry.ts';
 import { createRawRecordCheck, headerText } from '../ingest/raw-record-check.ts';
-import { ingestHeaders } from '../ingest/headers.ts';
+import { ingestHeaders } from '../contract/headers.ts';
 import { normalizeRecord } from './normalize.ts';
 import { checkRecord, type Finding } from './rules/index.ts';
 import { ensureLandingTables, landingTableOf, type LandingTable } from './landing/tables.ts';
@@ -17,8 +17,9 @@ import { appendHistory, readCurrent, upsertCurrent, type CurrentRow, type Histor
 import { mergeRecord } from './merge.ts';
 import { contentHash, type Dedup } from './dedup.ts';
 import { enqueue, type OutboxRecord } from './outbox.ts';
-import { cleanSchemaOf, cleanTopic, toCleanValue } from './clean-schema.ts';
-import { qualityAlertSchema, qualityAlertsTopic, toAlertValue, type AlertSource, type AlertStore, type QualityAlert } from './alerts.ts';
+import { cleanSchemaOf, toCleanValue } from './clean-schema.ts';
+import { cleanTopic, qualityAlertsTopic, valueSubject } from '../contract/names.ts';
+import { qualityAlertSchema, toAlertValue, type AlertSource, type AlertStore, type QualityAlert } from './alerts.ts';
 
 /** What one chunk did, per category; the worker turns it into counters. */
 export interface ChunkOutcome {
@@ -103,7 +104,7 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
           const table = landingTableOf(schema, schemaPrefix);
           const { addedColumns } = await ensureLandingTables({ pool, table });
           if (addedColumns.length > 0) log.info({ dataset: entry.dataset, columns: addedColumns }, 'landing table evolved');
-          const cleanSchemaId = await registry.register(`${cleanTopic(entry.dataset)}-value`, cleanSchemaOf(schema));
+          const cleanSchemaId = await registry.register(valueSubject(cleanTopic(entry.dataset)), cleanSchemaOf(schema));
           return { schema, table, cleanSchemaId };
         })();
         p.catch(() => prepared.delete(latest.id));
@@ -180,7 +181,7 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
       }
       const { schema, table, cleanSchemaId } = await prepare(entry, newestWriterId);
       const authority = await authorityOf(entry.dataset);
-      alertSchemaId ??= registry.register(`${qualityAlertsTopic}-value`, qualityAlertSchema).catch((err: unknown) => {
+      alertSchemaId ??= registry.register(valueSubject(qualityAlertsTopic), qualityAlertSchema).catch((err: unknown) => {
         alertSchemaId = null;
         throw err;
       });

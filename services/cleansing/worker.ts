@@ -7,10 +7,9 @@ import type { CatalogEntry } from '../catalog/entry.ts';
 import type { CleansingPipeline } from './pipeline.ts';
 import type { CleansingMetrics } from './metrics.ts';
 import type { OutboxRelay } from './outbox.ts';
-import { cleanTopic } from './clean-schema.ts';
 import { CatalogTopicsConsumer } from '../ingest/catalog-topics-consumer.ts';
-import { qualityAlertsTopic } from './alerts.ts';
 import { errorMessage } from '../platform/errors.ts';
+import { topicSpecs } from '../contract/names.ts';
 
 export interface CleansingWorkerOptions {
   kafka: Kafka;
@@ -26,8 +25,6 @@ export interface CleansingWorkerOptions {
   /** Partitions processed at once (each holds a Postgres connection while it lands). */
   concurrency?: number;
 }
-
-const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' };
 
 /**
  * The cleansing consumer group over every raw topic in the catalog. Run more instances to scale:
@@ -53,10 +50,7 @@ export class CleansingWorker {
       onRefresh: () => options.pipeline.forget(),
       beforeRestart: (entries) =>
         options.admin
-          .ensureTopics([
-            { name: qualityAlertsTopic, partitions: 3 },
-            ...[...new Set(entries.map((e) => e.dataset))].map((d) => ({ name: cleanTopic(d), partitions: 3, config: compacted })),
-          ])
+          .ensureTopics([topicSpecs.qualityAlerts, ...[...new Set(entries.map((e) => e.dataset))].map((d) => topicSpecs.clean(d))])
           .then(() => undefined),
       eachBatch: (entry, payload) => this.#onBatch(entry, payload),
       what: 'cleansing raw topics',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../platform/logger.ts';
 import type { LocalSecrets } from '../platform/secrets.ts';
-import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import { createPrincipalStore } from '../principals/store.ts';
 import { hubTopics, servicePrincipalName, serviceUsers } from './topology.ts';
 

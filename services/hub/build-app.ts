@@ -19,7 +19,7 @@ import { createPrincipalService, type PrincipalService } from '../principals/ser
 import type { Authenticator } from '../principals/types.ts';
 import { registryPlugin } from '../registry/plugin.ts';
 import { createRegistryPolicy } from './registry-policy.ts';
-import { loadSchemaFiles, type DatasetSchema } from '../platform/schema-files.ts';
+import { loadSchemaFiles, type DatasetSchema } from '../contract/dataset-schema.ts';
 import { createCatalogStore } from '../catalog/store.ts';
 import { createContractStore } from '../catalog/contracts.ts';
 import { createCatalogService, type CatalogService } from '../catalog/service.ts';

@@ -1,7 +1,7 @@
 import type { CatalogService } from '../catalog/service.ts';
 import type { CanWriteSubject, SubjectWrite } from '../registry/auth.ts';
 import type { Principal } from '../principals/types.ts';
-import { parseRawSubject } from '../catalog/naming.ts';
+import { parseRawSubject } from '../contract/names.ts';
 import { parseEntrySchema } from '../catalog/entry.ts';
 import { contractDifferences } from '../catalog/contracts.ts';
 import { registryErrors } from '../registry/registry-error.ts';

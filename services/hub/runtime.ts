@@ -3,7 +3,7 @@ import type { HubConfig } from '../platform/config.ts';
 import { redactUrl } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { loadOrCreateSecrets } from '../platform/secrets.ts';
-import { loadSchemaFiles } from '../platform/schema-files.ts';
+import { loadSchemaFiles } from '../contract/dataset-schema.ts';
 import { buildApp } from './build-app.ts';
 import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
 import { resolveKafka } from './kafka-connection.ts';

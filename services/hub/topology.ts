@@ -1,37 +1,33 @@
 import type { AclBinding, TopicSpec } from '../platform/kafka/admin.ts';
-
-const day = 24 * 60 * 60 * 1000; // ms
+import { cleanTopicPrefix, deadLetterTopic, groups, qualityAlertsTopic, rawTopicPrefix, shareTopicPrefix, topicSpecs } from '../contract/names.ts';
 
 /** The hub's own topics; dataset topics (raw., clean., share.) are created by their services. */
-export const hubTopics: readonly TopicSpec[] = [
-  { name: 'hub.dead-letter', partitions: 3, config: { 'retention.ms': String(90 * day) } },
-  { name: 'quality.alerts', partitions: 3, config: { 'retention.ms': String(3 * 365 * day) } },
-];
+export const hubTopics: readonly TopicSpec[] = [topicSpecs.deadLetter, topicSpecs.qualityAlerts];
 
 type Grant = Omit<AclBinding, 'principal'>;
 
 /** The hub's own Kafka users and exactly what each may do: least privilege per service. */
 export const serviceUsers: Readonly<Record<string, readonly Grant[]>> = {
   'hub-ingest': [
-    { resource: 'topic', name: 'raw.', pattern: 'prefixed', operation: 'write' },
-    { resource: 'topic', name: 'raw.', pattern: 'prefixed', operation: 'describe' },
-    { resource: 'topic', name: 'hub.dead-letter', operation: 'write' },
+    { resource: 'topic', name: rawTopicPrefix, pattern: 'prefixed', operation: 'write' },
+    { resource: 'topic', name: rawTopicPrefix, pattern: 'prefixed', operation: 'describe' },
+    { resource: 'topic', name: deadLetterTopic, operation: 'write' },
     { resource: 'cluster', name: 'kafka-cluster', operation: 'idempotent-write' },
   ],
   'hub-cleansing': [
-    { resource: 'topic', name: 'raw.', pattern: 'prefixed', operation: 'read' },
-    { resource: 'topic', name: 'raw.', pattern: 'prefixed', operation: 'describe' },
-    { resource: 'group', name: 'hub-cleansing', pattern: 'prefixed', operation: 'read' },
-    { resource: 'topic', name: 'clean.', pattern: 'prefixed', operation: 'write' },
-    { resource: 'topic', name: 'quality.alerts', operation: 'write' },
-    { resource: 'topic', name: 'hub.dead-letter', operation: 'write' },
+    { resource: 'topic', name: rawTopicPrefix, pattern: 'prefixed', operation: 'read' },
+    { resource: 'topic', name: rawTopicPrefix, pattern: 'prefixed', operation: 'describe' },
+    { resource: 'group', name: groups.cleansing, pattern: 'prefixed', operation: 'read' },
+    { resource: 'topic', name: cleanTopicPrefix, pattern: 'prefixed', operation: 'write' },
+    { resource: 'topic', name: qualityAlertsTopic, operation: 'write' },
+    { resource: 'topic', name: deadLetterTopic, operation: 'write' },
     { resource: 'cluster', name: 'kafka-cluster', operation: 'idempotent-write' },
   ],
   'hub-policy': [
-    { resource: 'topic', name: 'clean.', pattern: 'prefixed', operation: 'read' },
-    { resource: 'topic', name: 'clean.', pattern: 'prefixed', operation: 'describe' },
-    { resource: 'group', name: 'hub-policy', pattern: 'prefixed', operation: 'read' },
-    { resource: 'topic', name: 'share.', pattern: 'prefixed', operation: 'write' },
+    { resource: 'topic', name: cleanTopicPrefix, pattern: 'prefixed', operation: 'read' },
+    { resource: 'topic', name: cleanTopicPrefix, pattern: 'prefixed', operation: 'describe' },
+    { resource: 'group', name: groups.shareStreamer, pattern: 'prefixed', operation: 'read' },
+    { resource: 'topic', name: shareTopicPrefix, pattern: 'prefixed', operation: 'write' },
     { resource: 'cluster', name: 'kafka-cluster', operation: 'idempotent-write' },
   ],
 };

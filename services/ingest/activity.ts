@@ -1,5 +1,5 @@
 import type { Pool } from '../platform/db/pool.ts';
-import type { IngestPath } from './headers.ts';
+import type { IngestPath } from '../contract/headers.ts';
 
 /** When each catalog entry last received data; new data resolves its open freshness alert. */
 export interface ActivityStore {

@@ -1,6 +1,6 @@
 import { CsvError, Parser } from 'csv-parse';
 import { HubError } from '../platform/errors.ts';
-import type { RecordCoercer } from './coerce.ts';
+import type { RecordCoercer } from '../contract/coerce.ts';
 import { maxRecordBytes, type FileRow, type LineOrigin, type RowSource } from './file-rows.ts';
 
 export interface CsvOptions extends LineOrigin {

@@ -1,5 +1,5 @@
 import { HubError, isHubError } from '../platform/errors.ts';
-import type { FieldError } from './coerce.ts';
+import type { FieldError } from '../contract/coerce.ts';
 import type { IngestService, ResolvedTarget } from './service.ts';
 import type { FileFormat, FileRow, RowSource } from './file-rows.ts';
 

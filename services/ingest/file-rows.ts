@@ -1,4 +1,4 @@
-import type { FieldError } from './coerce.ts';
+import type { FieldError } from '../contract/coerce.ts';
 
 export type FileFormat = 'csv' | 'ndjson';
 

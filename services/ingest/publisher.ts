@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HubProducer, OutgoingRecord } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
-import { ingestHeaders, type IngestPath } from './headers.ts';
+import { ingestHeaders, type IngestPath } from '../contract/headers.ts';
 
 /** Where a provider's records of one dataset go. */
 export interface RawTarget {

@@ -3,7 +3,7 @@ import type { RegistryClient } from '../platform/registry-client.ts';
 import type { CatalogEntry } from '../catalog/entry.ts';
 import { wireSchemaId } from '../platform/registry-client.ts';
 import { errorMessage } from '../platform/errors.ts';
-import { ingestHeaders } from './headers.ts';
+import { ingestHeaders } from '../contract/headers.ts';
 
 export type RawVerdict = { ok: true; schemaId: number; value: Record<string, unknown> } | { ok: false; reason: string };
 

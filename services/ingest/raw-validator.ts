@@ -8,12 +8,10 @@ import type { CatalogStore } from '../catalog/store.ts';
 import type { CatalogEntry } from '../catalog/entry.ts';
 import type { ActivityStore } from './activity.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { hubTopics } from '../hub/topology.ts';
-import { deadLetterHeaders, ingestHeaders, type IngestPath } from './headers.ts';
+import { deadLetterTopic, topicSpecs } from '../contract/names.ts';
+import { deadLetterHeaders, ingestHeaders, type IngestPath } from '../contract/headers.ts';
 import { CatalogTopicsConsumer } from './catalog-topics-consumer.ts';
 import { createRawRecordCheck, headerText, type RawRecordCheck } from './raw-record-check.ts';
-
-export const deadLetterTopic = 'hub.dead-letter';
 
 export interface ValidatorOptions {
   kafka: Kafka;
@@ -56,7 +54,7 @@ export class RawTopicValidator {
   }
 
   async start(): Promise<void> {
-    await this.#o.admin.ensureTopics(hubTopics.filter((t) => t.name === deadLetterTopic));
+    await this.#o.admin.ensureTopics([topicSpecs.deadLetter]);
     await this.refresh();
   }
 

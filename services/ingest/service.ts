@@ -1,9 +1,9 @@
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { CatalogService } from '../catalog/service.ts';
 import { parseEntrySchema } from '../catalog/entry.ts';
-import { createRecordCoercer, type FieldError, type RecordCoercer } from './coerce.ts';
+import { createRecordCoercer, type FieldError, type RecordCoercer } from '../contract/coerce.ts';
 import type { PublishRecord, RawPublisher, RawTarget } from './publisher.ts';
-import type { IngestPath } from './headers.ts';
+import type { IngestPath } from '../contract/headers.ts';
 import type { IngestMetrics } from './metrics.ts';
 
 export interface RejectedRecord {

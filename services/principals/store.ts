@@ -1,6 +1,7 @@
 import type { Pool } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
 import { hashToken } from './tokens.ts';
+import { departmentNamePattern } from '../contract/names.ts';
 import { roles, type Principal, type Role } from './types.ts';
 
 interface Row {
@@ -11,8 +12,6 @@ interface Row {
 
 const toPrincipal = (r: Row): Principal => ({ name: r.name, role: r.role, kafkaUser: r.kafka_user });
 export const principalNamePattern = /^[a-z][a-z0-9._-]{1,62}$/;
-/** A department's name is part of its topic and subject names (raw.<department>.<dataset>), so it has no dots. */
-export const departmentNamePattern = /^[a-z][a-z0-9-]{1,39}$/;
 
 export function checkPrincipal(name: string, role: string): asserts role is Role {
   if (!principalNamePattern.test(name)) {

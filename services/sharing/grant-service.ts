@@ -5,12 +5,13 @@ import type { Kafka } from '../platform/kafka/client.ts';
 import type { AclBinding, HubAdmin } from '../platform/kafka/admin.ts';
 import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
-import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import type { CatalogService } from '../catalog/service.ts';
 import { HubError, errorMessage } from '../platform/errors.ts';
 import { landingTableOf } from '../cleansing/landing/tables.ts';
 import type { MaskKind } from './masking.ts';
-import { projectionOf, shareGroupPrefix, shareTopic, type KeyMode } from './share-schema.ts';
+import { projectionOf, type KeyMode } from './share-schema.ts';
+import { shareGroupPrefix, shareTopic, topicSpecs, valueSubject } from '../contract/names.ts';
 import { readCurrentState } from './share-backfill.ts';
 import { ShareStreamer, shareRecord, type ShareTarget } from './share-streamer.ts';
 import { createGrantStore, type EndReason, type GrantRow, type GrantStatus } from './grant-store.ts';
@@ -92,8 +93,6 @@ export interface GrantServiceOptions {
   streamerGroupId?: string;
 }
 
-const shareTopicConfig = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' };
-
 /** Exactly what a grant gives its consumer, so that revoke deletes exactly that. */
 export function grantAcls(grantId: string, consumer: string, datasets: readonly string[]): AclBinding[] {
   return [
@@ -149,7 +148,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
       const schema = await schemaOf(d.dataset);
       schemas.set(d.dataset, schema);
       const projection = projectionOf({ grantId: row.id, dataset: schema, fields: d.fields, unmasked: row.unmasked, masking: row.masking, salt: row.salt });
-      const schemaId = await registry.register(`${projection.topic}-value`, projection.schema);
+      const schemaId = await registry.register(valueSubject(projection.topic), projection.schema);
       targets.push({ grantId: row.id, projection, schemaId });
     }
     const built = { targets, schemas };
@@ -170,7 +169,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
           dataset: d.dataset,
           fields: d.fields,
           topic,
-          subject: `${topic}-value`,
+          subject: valueSubject(topic),
           keyMode: p?.keyMode ?? 'hashed',
           masked: Object.fromEntries((p?.fields ?? []).flatMap((f) => (f.mask ? [[f.name, f.mask]] : []))),
         };
@@ -266,7 +265,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
         throw err;
       }
       const { targets, schemas } = built;
-      await admin.ensureTopics(targets.map((t) => ({ name: t.projection.topic, partitions: 3, config: shareTopicConfig })));
+      await admin.ensureTopics(targets.map((t) => topicSpecs.share(row.id, t.projection.dataset)));
       if (row.status === 'pending') {
         streamer.hold(row.id);
         try {

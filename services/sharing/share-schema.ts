@@ -1,14 +1,7 @@
+import { shareTopic } from '../contract/names.ts';
 import { HubError } from '../platform/errors.ts';
-import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import { defaultMaskKind, isMaskKind, maskHash, maskProblem, maskValue, type FieldShape, type MaskKind, type MaskTarget } from './masking.ts';
-
-export function shareTopic(grantId: string, dataset: string): string {
-  return `share.${grantId}.${dataset}`;
-}
-
-export function shareGroupPrefix(grantId: string): string {
-  return `share.${grantId}.`;
-}
 
 export const sensitiveGrade = 3;
 

@@ -5,7 +5,7 @@ import type { HubProducer, OutgoingRecord } from '../platform/kafka/producer.ts'
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { Logger } from '../platform/logger.ts';
 import { errorMessage } from '../platform/errors.ts';
-import { cleanTopic } from '../cleansing/clean-schema.ts';
+import { cleanTopic, groups } from '../contract/names.ts';
 import type { Projection } from './share-schema.ts';
 
 /** One share topic the streamer feeds: a grant's projection of one dataset. */
@@ -55,7 +55,7 @@ export class ShareStreamer {
 
   constructor(options: ShareStreamerOptions) {
     this.#o = options;
-    this.#groupId = options.groupId ?? 'hub-share-streamer';
+    this.#groupId = options.groupId ?? groups.shareStreamer;
     this.#log = options.log.child({ module: 'share-streamer' });
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { Pool } from '../platform/db/pool.ts';
 import type { Redis } from '../platform/redis.ts';
 import type { CatalogService } from '../catalog/service.ts';
-import { datasetIdPattern } from '../catalog/naming.ts';
+import { datasetIdPattern } from '../contract/names.ts';
 import { createVerificationLimits } from './rate-limits.ts';
 import { createVerificationAlertStore } from './verification-alerts.ts';
 import { RateLimited, createVerificationService, type CanVerify, type VerifyInput } from './verification.ts';

@@ -3,7 +3,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { Pool } from '../platform/db/pool.ts';
 import { quoteIdent } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
-import type { DatasetSchema } from '../platform/schema-files.ts';
+import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import type { Principal } from '../principals/types.ts';
 import type { CatalogService } from '../catalog/service.ts';
 import { landingTableOf, type LandingColumn, type LandingTable } from '../cleansing/landing/tables.ts';

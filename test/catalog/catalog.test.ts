@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestKafka, type TestKafka } from '../helpers/kafka.ts';
 import { kafkaErrorType } from '../../services/platform/kafka/client.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 import { samplesV1 } from '../schemas/samples.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeRecord } from '../../services/cleansing/normalize.ts';
 import { checkRecord } from '../../services/cleansing/rules/index.ts';
-import { loadSchemaFiles, type DatasetSchema } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles, type DatasetSchema } from '../../services/contract/dataset-schema.ts';
 import { samplesV1 } from '../schemas/samples.ts';
 import { now, schemaOf } from './rules/helpers.ts';
 

@@ -5,8 +5,8 @@ import pg from 'pg';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestKafka, uniqueName, type TestKafka } from '../helpers/kafka.ts';
 import { testConfig } from '../helpers/config.ts';
-import { parseDatasetSchema, type DatasetSchema } from '../../services/platform/schema-files.ts';
-import { rawTopic, valueSubject } from '../../services/catalog/naming.ts';
+import { parseDatasetSchema, type DatasetSchema } from '../../services/contract/dataset-schema.ts';
+import { rawTopic, valueSubject } from '../../services/contract/names.ts';
 import { departmentGrants, departmentTopics, rawTopicGrants } from '../../services/catalog/department-grants.ts';
 import { parseConnectorConfig, type ConnectorConfig } from '../../connectors/db/config.ts';
 

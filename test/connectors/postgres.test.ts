@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testLogger } from '../helpers/logger.ts';
 import { createDbConnector, type DbConnector } from '../../connectors/db/connector.ts';
 import type { ConnectorConfig } from '../../connectors/db/config.ts';
-import { connectorDeadLetterTopic } from '../../services/catalog/department-grants.ts';
+import { connectorDeadLetterTopic } from '../../services/contract/names.ts';
 import { countByKey, createHub, createPostgresSource, header, readAll, type Hub } from './harness.ts';
 
 const fastRetry = { initialDelayMs: 20, maxDelayMs: 200, maxElapsedMs: 2000 };

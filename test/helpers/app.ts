@@ -15,6 +15,7 @@ import { waitFor } from './wait.ts';
 import { testConnection, uniqueName } from './kafka.ts';
 import { testConfig } from './config.ts';
 import { testLogger } from './logger.ts';
+import { connectorTransactionalPrefix, parseRawTopic } from '../../services/contract/names.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -177,7 +178,9 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
     async cleanup() {
       for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
       if (departments.length > 0) {
-        const topics = (await app.kafka.admin.listTopics()).filter((t) => departments.some((d) => t.startsWith(`raw.${d}.`) || t.startsWith(`connect.${d}.`)));
+        const topics = (await app.kafka.admin.listTopics()).filter((t) =>
+          departments.some((d) => parseRawTopic(t)?.provider === d || t.startsWith(connectorTransactionalPrefix(d))),
+        );
         if (topics.length > 0) await app.kafka.admin.deleteTopics(topics);
       }
       for (const name of created) {

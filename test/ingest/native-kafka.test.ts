@@ -7,7 +7,7 @@ import { createTestKafka, uniqueName, type TestKafka } from '../helpers/kafka.ts
 import { collect, consume } from '../helpers/consume.ts';
 import { testLogger } from '../helpers/logger.ts';
 import { startWorkers, type Workers } from '../../services/hub/workers.ts';
-import { deadLetterTopic } from '../../services/ingest/raw-validator.ts';
+import { deadLetterTopic } from '../../services/contract/names.ts';
 import { createActivityStore } from '../../services/ingest/activity.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';

@@ -3,7 +3,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestKafka, uniqueName, type TestKafka } from '../helpers/kafka.ts';
 import { consume } from '../helpers/consume.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 import { wireSchemaId } from '../../services/platform/registry-client.ts';
 import { samplesV1 } from '../schemas/samples.ts';
 

@@ -8,7 +8,7 @@ import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
 import type { CleansingWorker } from '../../services/cleansing/worker.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
 import type { QualityAlert } from '../../services/cleansing/alerts.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 
 describe('cleansing and landing', () => {
   let t: TestApp;

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { hubEnv, startHubProcess } from '../helpers/spawn-hub.ts';
 import { testConfig } from '../helpers/config.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 import { freePort } from '../../services/platform/net.ts';
 
 const processesUsing = (dir: string) => {

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadSchemaFiles, parseRule, type DatasetSchema } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles, parseRule, type DatasetSchema } from '../../services/contract/dataset-schema.ts';
 import { isValidResidentId, isValidUscc } from './check-digits.ts';
 import { samplesV1, type SampleRecord } from './samples.ts';
 

@@ -12,7 +12,7 @@ import {
   schemaRules,
   validateSchemaConvention,
   type DatasetSchema,
-} from '../../services/platform/schema-files.ts';
+} from '../../services/contract/dataset-schema.ts';
 
 const file = 'base/natural_person.avsc';
 const gradeList = '1 (公开 public), 2 (内部 internal), 3 (敏感 sensitive), 4 (高敏感 highly sensitive)';

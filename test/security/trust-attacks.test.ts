@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { person } from '../helpers/people.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import type { GrantService } from '../../services/sharing/grant-service.ts';

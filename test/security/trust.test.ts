@@ -10,7 +10,7 @@ import { createApplicationStore, type Application } from '../../services/sharing
 import { createSharingService, type SharingService } from '../../services/sharing/applications.ts';
 import { createVerificationGrantStore } from '../../services/sharing/verification-grants.ts';
 import { jurisdictions } from '../../services/platform/calendar/jurisdictions.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 import type { QualityAlert } from '../../services/cleansing/alerts.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import avro from 'avsc';
 import { defaultMaskKind, maskHash, maskPartial, maskProblem, maskValue, maskYearOnly, type MaskTarget } from '../../services/sharing/masking.ts';
 import { projectionOf } from '../../services/sharing/share-schema.ts';
-import { loadSchemaFiles } from '../../services/platform/schema-files.ts';
+import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 
 const target = (name: string, shape: MaskTarget['shape'], rules: string[] = []): MaskTarget => ({ name, shape, rules });
 const idField = target('id_number', 'string', ['required', 'resident-id']);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { quoteIdent, withTransaction, type Pool, type PoolClient } from '../../platform/db/pool.ts';
 import { HubError } from '../../platform/errors.ts';
-import type { DatasetSchema } from '../../platform/schema-files.ts';
+import type { DatasetSchema } from '../../contract/dataset-schema.ts';
 import { canonicalPgType, pgTypes, type ColumnKind } from './column-types.ts';
 
 export interface LandingColumn {

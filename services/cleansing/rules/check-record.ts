@@ -1,4 +1,4 @@
-import { parseRule, type DatasetSchemaJson, type SchemaRuleName } from '../../platform/schema-files.ts';
+import { parseRule, type DatasetSchemaJson, type SchemaRuleName } from '../../contract/dataset-schema.ts';
 import { codeListNamed } from './code-lists/index.ts';
 import { fieldShape, type FieldShape } from './field-shape.ts';
 import type { Finding, RuleCheck, Severity } from './finding.ts';

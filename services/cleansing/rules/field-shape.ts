@@ -1,4 +1,4 @@
-import type { FieldSchemaJson } from '../../platform/schema-files.ts';
+import type { FieldSchemaJson } from '../../contract/dataset-schema.ts';
 
 /** What a field holds once ingest has coerced it (see services/ingest/coerce.ts). */
 export type FieldKind = 'string' | 'number' | 'decimal' | 'date' | 'timestamp-millis' | 'timestamp-micros' | 'enum' | 'boolean' | 'other';

@@ -1,4 +1,4 @@
-import type { SchemaRuleName } from '../../platform/schema-files.ts';
+import type { SchemaRuleName } from '../../contract/dataset-schema.ts';
 import { codeList } from './code-list.ts';
 import { datePast, notBefore } from './dates.ts';
 import type { RuleCheck } from './finding.ts';

@@ -1,4 +1,4 @@
-import type { SchemaRuleName } from '../../platform/schema-files.ts';
+import type { SchemaRuleName } from '../../contract/dataset-schema.ts';
 import type { Severity } from './finding.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { quoteIdent, type Pool } from '../../../services/platform/db/pool.ts';
-import type { DatasetSchema } from '../../../services/platform/schema-files.ts';
+import type { DatasetSchema } from '../../../services/contract/dataset-schema.ts';
 import type { FieldLineage, HistoryEntry } from '../../../services/cleansing/landing/rows.ts';
 
 export function keyOf(schema: DatasetSchema, values: Readonly<Record<string, unknown>>): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../../services/platform/db/pool.ts';
-import { loadSchemaFiles, type DatasetSchema } from '../../../services/platform/schema-files.ts';
+import { loadSchemaFiles, type DatasetSchema } from '../../../services/contract/dataset-schema.ts';
 import { ensureLandingTables, landingTableOf, type LandingTable } from '../../../services/cleansing/landing/tables.ts';
 import { appendHistory, readCurrent, upsertCurrent, type FieldLineage } from '../../../services/cleansing/landing/rows.ts';
 import { day, samplesV1, ts } from '../../schemas/samples.ts';

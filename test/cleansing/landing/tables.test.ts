@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPool, withTransaction, type Pool } from '../../../services/platform/db/pool.ts';
-import { loadSchemaFiles, parseDatasetSchema, type DatasetSchema } from '../../../services/platform/schema-files.ts';
+import { loadSchemaFiles, parseDatasetSchema, type DatasetSchema } from '../../../services/contract/dataset-schema.ts';
 import { ensureLandingTables, landingTableOf } from '../../../services/cleansing/landing/tables.ts';
 import { appendHistory, readCurrent, upsertCurrent } from '../../../services/cleansing/landing/rows.ts';
 import { samplesV1 } from '../../schemas/samples.ts';

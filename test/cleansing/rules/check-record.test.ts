@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkRecord, codeLists, compileRules, ruleChecks, ruleSeverity } from '../../../services/cleansing/rules/index.ts';
-import { loadSchemaFiles, parseRule, schemaRules, type DatasetSchema } from '../../../services/platform/schema-files.ts';
+import { loadSchemaFiles, parseRule, schemaRules, type DatasetSchema } from '../../../services/contract/dataset-schema.ts';
 import { day, samplesV1, ts, zhangWeiId } from '../../schemas/samples.ts';
 import { flipLast, now, residentIdChars, schemaOf } from './helpers.ts';
 

@@ -1,4 +1,4 @@
-import type { DatasetSchemaJson, FieldSchemaJson } from '../../../services/platform/schema-files.ts';
+import type { DatasetSchemaJson, FieldSchemaJson } from '../../../services/contract/dataset-schema.ts';
 import { checkRecord, type Finding } from '../../../services/cleansing/rules/index.ts';
 import { orgCodeCheckChar, residentIdCheckChar, usccCheckChar } from '../../schemas/check-digits.ts';
 import { ts } from '../../schemas/samples.ts';

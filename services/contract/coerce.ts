@@ -1,4 +1,4 @@
-import type { DatasetSchemaJson } from '../platform/schema-files.ts';
+import type { DatasetSchemaJson } from './dataset-schema.ts';
 
 /** One problem with one field of one record: what the caller gets back, never a silent drop. */
 export interface FieldError {

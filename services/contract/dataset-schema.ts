@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import type { Type } from 'avsc';
-import { HubError } from './errors.ts';
+import { HubError } from '../platform/errors.ts';
 
 /**
  * The hub's dataset schemas: one Avro record per `.avsc` file under `schemas/<layer>/<name>.avsc`,
