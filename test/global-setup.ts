@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { LocalBroker } from '../services/platform/kafka/local-broker.ts';
 import { createLogger } from '../services/platform/logger.ts';
-import { newPassword } from '../services/principals/tokens.ts';
+import { newPassword } from '../services/platform/crypto.ts';
 import { freePort } from '../services/platform/net.ts';
+import { loadConfig, readEnvironment } from '../services/platform/config.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,11 +33,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     superUser: 'hub-admin',
     superPassword,
     startTimeoutMs: 180_000,
+    toolEnv: loadConfig(readEnvironment()).kafka.local.toolEnv,
     log,
   });
   await broker.start();
   // The environment a user would give the hub; TEST_* variables let CI point at other servers.
-  const env = process.env;
+  const env = readEnvironment();
   project.provide('hubEnv', {
     HUB_STATE_DIR: stateDir,
     HUB_PORT: '0',

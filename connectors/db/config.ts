@@ -220,7 +220,7 @@ export function parseConnectorConfig(document: unknown, env: ConnectorEnv, origi
   };
 }
 
-/** Reads and validates a connector's JSON file; `env` fills `${NAME}` references (the CLI passes process.env). */
+/** Reads and validates a connector's JSON file; `env` fills `${NAME}` references (the CLI passes its environment). */
 export async function loadConnectorConfig(path: string, env: ConnectorEnv): Promise<ConnectorConfig> {
   let text: string;
   try {

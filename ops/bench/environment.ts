@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type HubConfig } from '../../services/platform/config.ts';
+import { loadConfig, logLevelOf, type HubConfig } from '../../services/platform/config.ts';
 import { createLogger, type Logger } from '../../services/platform/logger.ts';
 import { LocalBroker } from '../../services/platform/kafka/local-broker.ts';
 import type { KafkaConnection } from '../../services/platform/kafka/client.ts';
 import { quoteIdent } from '../../services/platform/db/pool.ts';
-import { newPassword, newToken } from '../../services/principals/tokens.ts';
+import { newPassword, newToken } from '../../services/platform/crypto.ts';
 import { buildApp } from '../../services/hub/build-app.ts';
 import { ensureServicePrincipal } from '../../services/hub/bootstrap.ts';
 import { servicePrincipalName } from '../../services/hub/topology.ts';
@@ -29,7 +29,7 @@ export interface BenchEnvironment {
  * schema in hub_bench and its own Redis prefix, so a bench runs beside `npm start` and `npm test`.
  */
 export async function startBenchEnvironment(env: Record<string, string | undefined>): Promise<BenchEnvironment> {
-  const log = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
+  const log = createLogger({ level: logLevelOf(env, 'warn') });
   const dir = await mkdtemp(join(tmpdir(), 'hub-bench-'));
   const superPassword = newPassword();
   const broker = new LocalBroker({
@@ -40,6 +40,7 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
     superUser: 'hub-admin',
     superPassword,
     startTimeoutMs: 180_000,
+    toolEnv: loadConfig(env).kafka.local.toolEnv,
     log,
   });
   await broker.start();

@@ -1,7 +1,5 @@
 import type { Pool } from '../../services/platform/db/pool.ts';
-import type { Logger } from '../../services/platform/logger.ts';
 import { benchSchemaPrefix, dropBenchSchemas, personKey, personValues } from './landing-dataset.ts';
-import { report, round } from './stats.ts';
 
 const columns = [
   ['id_number', 'text'],
@@ -63,17 +61,4 @@ export async function bareUpsertRate({ pool, rows, batch }: { pool: Pool; rows: 
   } finally {
     await dropBenchSchemas(pool, prefix);
   }
-}
-
-/** The baseline the landing and end-to-end cleansing rates are read against. */
-export async function benchBareUpsert({ pool, log, rows = 50_000, batch = 500 }: { pool: Pool; log: Logger; rows?: number; batch?: number }): Promise<void> {
-  log.info({ rows, batch }, 'bench: bare upsert');
-  const rate = await bareUpsertRate({ pool, rows, batch });
-  report({
-    bench: 'landing.bare_upsert_rows_per_sec',
-    rows_per_sec: round(rate),
-    n: rows,
-    batch,
-    what: 'multi-row INSERT ... VALUES ... ON CONFLICT (_key) DO UPDATE of natural_person-like rows into a plain table (same columns, primary key only), autocommit, one connection, no history: the baseline for landing and end-to-end cleansing rates',
-  });
 }

@@ -9,10 +9,11 @@ import { benchLandingScale } from './landing-scale.ts';
 import { benchVerification } from './verification.ts';
 import { benchGrants } from './grants.ts';
 import { errorMessage } from '../../services/platform/errors.ts';
+import { readEnvironment } from '../../services/platform/config.ts';
 
 /** `npm run bench`: JSON lines on stdout, each with its baseline measured in the same run. */
 async function main(): Promise<void> {
-  const env = await startBenchEnvironment(process.env);
+  const env = await startBenchEnvironment(readEnvironment());
   try {
     await benchRegistryLookups(env);
     await benchProduceConsumeLatency(env);

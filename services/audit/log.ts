@@ -4,19 +4,6 @@ import { withTransaction } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
 import { auditHash, genesisHash } from './hash.ts';
 
-/** Actions the hub records; other modules may add dotted names of their own. */
-export const auditActions = [
-  'application.submitted',
-  'application.approved',
-  'application.refused',
-  'grant.created',
-  'grant.revoked',
-  'acl.created',
-  'acl.deleted',
-  'verification.called',
-  'catalog.changed',
-] as const;
-
 /** One thing that happened: who (actor), what (action), whose data, for what, approved by whom, how. */
 export interface AuditEvent {
   /** The principal name. */

@@ -8,7 +8,7 @@ import type { CatalogEntry } from '../catalog/entry.ts';
 import type { CatalogStore } from '../catalog/store.ts';
 import { withTransaction } from '../platform/db/pool.ts';
 import { parseEntrySchema } from '../catalog/entry.ts';
-import { createRawRecordCheck, headerText } from '../ingest/raw-record-check.ts';
+import { createRawRecordCheck, headerText } from '../contract/raw-record.ts';
 import { ingestHeaders } from '../contract/headers.ts';
 import { normalizeRecord } from './normalize.ts';
 import { checkRecord, type Finding } from './rules/index.ts';
@@ -296,7 +296,7 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
                   { provider: kept.provider, field, value: kept.value, authoritative: kept.authoritative },
                   { provider: other.provider, field, value: other.value, authoritative: false },
                 ],
-                rule: kept.authoritative ? 'authoritative-source' : 'first-value',
+                rule: kept.authoritative ? 'authoritative-source' : 'first-source',
                 // No values in the message: a department's view redacts the other provider's values.
                 message: conflict.replacedProvisional
                   ? `the authoritative source ${kept.provider} contradicts the provisional value of ${field} from ${other.provider}; the authoritative value replaces it`

@@ -7,7 +7,7 @@ import type { CatalogEntry } from '../catalog/entry.ts';
 import type { CleansingPipeline } from './pipeline.ts';
 import type { CleansingMetrics } from './metrics.ts';
 import type { OutboxRelay } from './outbox.ts';
-import { CatalogTopicsConsumer } from '../ingest/catalog-topics-consumer.ts';
+import { TopicFollower } from '../platform/kafka/topic-follower.ts';
 import { errorMessage } from '../platform/errors.ts';
 import { topicSpecs } from '../contract/names.ts';
 
@@ -34,14 +34,14 @@ export interface CleansingWorkerOptions {
 export class CleansingWorker {
   readonly #o: CleansingWorkerOptions;
   readonly #log: Logger;
-  readonly #topics: CatalogTopicsConsumer;
+  readonly #topics: TopicFollower<CatalogEntry>;
 
   constructor(options: CleansingWorkerOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'cleansing-worker' });
-    this.#topics = new CatalogTopicsConsumer({
+    this.#topics = new TopicFollower<CatalogEntry>({
       kafka: options.kafka,
-      catalog: options.catalog,
+      load: async () => new Map((await options.catalog.all()).map((e) => [e.topic, e])),
       groupId: options.groupId,
       log: this.#log,
       consumer: { maxWaitTimeInMs: 250, maxBytesPerPartition: 1024 * 1024 },
@@ -50,7 +50,7 @@ export class CleansingWorker {
       onRefresh: () => options.pipeline.forget(),
       beforeRestart: (entries) =>
         options.admin
-          .ensureTopics([topicSpecs.qualityAlerts, ...[...new Set(entries.map((e) => e.dataset))].map((d) => topicSpecs.clean(d))])
+          .ensureTopics([topicSpecs.qualityAlerts, ...[...new Set([...entries.values()].map((e) => e.dataset))].map((d) => topicSpecs.clean(d))])
           .then(() => undefined),
       eachBatch: (entry, payload) => this.#onBatch(entry, payload),
       what: 'cleansing raw topics',

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadConfig } from '../platform/config.ts';
+import { loadConfig, logLevelOf, readEnvironment } from '../platform/config.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { HubError, errorMessage, isHubError } from '../platform/errors.ts';
 import { startHub } from '../hub/runtime.ts';
@@ -79,35 +79,35 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 0;
   }
   if (command === 'start') {
-    const log = createLogger({ level: env.LOG_LEVEL ?? 'info' });
+    const log = createLogger({ level: logLevelOf(env, 'info') });
     await start(log, env);
     return -1;
   }
   if (command === 'principal') {
     // Commands keep stdout for their answer; logs go to stderr.
-    const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
+    const log = createLogger({ level: logLevelOf(env, 'warn'), destination: pino.destination(2) });
     const [action, name] = rest;
     await runPrincipalCommand({ config: loadConfig(env), log, action, name, role: values.role, json: values.json ?? false, out: process.stdout });
     return 0;
   }
   if (command === 'cleanse') {
-    const log = createLogger({ level: env.LOG_LEVEL ?? 'info', destination: pino.destination(2) });
+    const log = createLogger({ level: logLevelOf(env, 'info'), destination: pino.destination(2) });
     await runCleanseCommand({ config: loadConfig(env), log });
     return 0;
   }
   if (command === 'connector') {
-    const log = createLogger({ level: env.LOG_LEVEL ?? 'info', destination: pino.destination(2) });
+    const log = createLogger({ level: logLevelOf(env, 'info'), destination: pino.destination(2) });
     await runConnectorCommand({ action: rest[0], configPath: rest[1], env, log });
     return 0;
   }
   if (command === 'audit') {
-    const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', destination: pino.destination(2) });
+    const log = createLogger({ level: logLevelOf(env, 'warn'), destination: pino.destination(2) });
     return runAuditCommand({ config: loadConfig(env), log, action: rest[0], json: values.json ?? false, out: process.stdout, err: process.stderr });
   }
   throw new HubError('HUB_ERR_VALIDATION', `unknown command "${command}"\n${usage}`);
 }
 
-main(process.argv.slice(2), process.env).then(
+main(process.argv.slice(2), readEnvironment()).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },

@@ -10,7 +10,7 @@ import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import { installErrorHandler } from '../platform/http/error-handler.ts';
-import { installBearerAuth } from '../platform/http/auth.ts';
+import { installBearerAuth } from '../principals/auth-plugin.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
 import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin } from '../platform/http/resources.ts';
 import { createPrincipalStore } from '../principals/store.ts';

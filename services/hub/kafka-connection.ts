@@ -40,6 +40,7 @@ export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log
     superUser: secrets.kafkaSuperUser,
     superPassword: secrets.kafkaSuperPassword,
     startTimeoutMs: local.startTimeoutMs,
+    toolEnv: local.toolEnv,
     log,
   });
   await broker.start();

@@ -10,8 +10,8 @@ import type { ActivityStore } from './activity.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { deadLetterTopic, topicSpecs } from '../contract/names.ts';
 import { deadLetterHeaders, ingestHeaders, type IngestPath } from '../contract/headers.ts';
-import { CatalogTopicsConsumer } from './catalog-topics-consumer.ts';
-import { createRawRecordCheck, headerText, type RawRecordCheck } from './raw-record-check.ts';
+import { TopicFollower } from '../platform/kafka/topic-follower.ts';
+import { createRawRecordCheck, headerText, type RawRecordCheck } from '../contract/raw-record.ts';
 
 export interface ValidatorOptions {
   kafka: Kafka;
@@ -34,16 +34,16 @@ export interface ValidatorOptions {
 export class RawTopicValidator {
   readonly #o: ValidatorOptions;
   readonly #log: Logger;
-  readonly #topics: CatalogTopicsConsumer;
+  readonly #topics: TopicFollower<CatalogEntry>;
   readonly #check: RawRecordCheck;
 
   constructor(options: ValidatorOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'raw-validator' });
     this.#check = createRawRecordCheck({ registry: options.registry });
-    this.#topics = new CatalogTopicsConsumer({
+    this.#topics = new TopicFollower<CatalogEntry>({
       kafka: options.kafka,
-      catalog: options.catalog,
+      load: async () => new Map((await options.catalog.all()).map((e) => [e.topic, e])),
       groupId: options.groupId,
       log: this.#log,
       consumer: { maxWaitTimeInMs: 500 },

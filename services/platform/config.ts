@@ -21,7 +21,7 @@ export const settings = {
   host: { env: 'HUB_HOST', kind: 'string', default: '127.0.0.1', doc: 'HTTP listen address' },
   port: { env: 'HUB_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'HTTP port' },
   stateDir: { env: 'HUB_STATE_DIR', kind: 'string', default: '.hub', doc: 'generated secrets, local broker data and logs (git-ignored)' },
-  logLevel: { env: 'LOG_LEVEL', kind: 'level', default: 'info', doc: 'pino level' },
+  logLevel: { env: 'LOG_LEVEL', kind: 'level', default: undefined, doc: 'pino level; unset: info for the hub, warn for one-shot commands' },
   bodyLimit: { env: 'HUB_BODY_LIMIT', kind: 'int', default: String(16 * 1024 * 1024), min: 1024, doc: 'max HTTP body (bytes)' },
   databaseUrl: { env: 'DATABASE_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:5432/hub', secret: true, doc: 'Postgres, system of record' },
   databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'hub', doc: 'Postgres schema for the hub tables' },
@@ -39,6 +39,9 @@ export const settings = {
   kafkaLocalPort: { env: 'KAFKA_LOCAL_PORT', kind: 'int', default: '9092', min: 1, max: 65535, doc: 'local broker client port' },
   kafkaLocalControllerPort: { env: 'KAFKA_LOCAL_CONTROLLER_PORT', kind: 'int', default: '9093', min: 1, max: 65535, doc: 'local broker controller port' },
   kafkaLocalHeap: { env: 'KAFKA_LOCAL_HEAP', kind: 'string', default: '512m', doc: 'local broker JVM heap' },
+  javaHome: { env: 'JAVA_HOME', kind: 'string', default: undefined, doc: 'the JDK the local broker runs on (empty: java on PATH)' },
+  toolPath: { env: 'PATH', kind: 'string', default: '/usr/bin:/bin', doc: 'where the local broker script finds java and mvn' },
+  toolHome: { env: 'HOME', kind: 'string', default: '/root', doc: 'home of the local broker process (Maven keeps its cache there)' },
   kafkaLocalStartTimeout: { env: 'KAFKA_LOCAL_START_TIMEOUT_MS', kind: 'int', default: '180000', min: 1000, doc: 'first start resolves jars with Maven (ms)' },
   registryUrl: { env: 'SCHEMA_REGISTRY_URL', kind: 'url', default: undefined, doc: 'external registry; unset serves it at /registry' },
   registryUsername: { env: 'SCHEMA_REGISTRY_USERNAME', kind: 'string', default: undefined, doc: 'basic-auth user (external registry)' },
@@ -134,7 +137,8 @@ export const settings = {
 export interface HubConfig {
   readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number };
   readonly stateDir: string;
-  readonly logLevel: string;
+  /** null: the command's own default. */
+  readonly logLevel: string | null;
   readonly database: { readonly url: string; readonly schema: string; readonly poolMax: number; readonly connectTimeoutMs: number };
   readonly redis: { readonly url: string; readonly keyPrefix: string; readonly connectTimeoutMs: number };
   readonly kafka: {
@@ -145,7 +149,14 @@ export interface HubConfig {
     readonly clientId: string;
     readonly connectTimeoutMs: number;
     readonly requestTimeoutMs: number;
-    readonly local: { readonly port: number; readonly controllerPort: number; readonly heap: string; readonly startTimeoutMs: number };
+    readonly local: {
+      readonly port: number;
+      readonly controllerPort: number;
+      readonly heap: string;
+      readonly startTimeoutMs: number;
+      /** The only variables the local broker's process inherits (PATH, HOME, JAVA_HOME). */
+      readonly toolEnv: Readonly<Record<string, string>>;
+    };
   };
   readonly registry: { readonly url: string | null; readonly username: string | null; readonly password: string | null };
   readonly auth: { readonly cacheTtlMs: number };
@@ -225,7 +236,20 @@ function deepFreeze<T>(o: T): T {
  * Builds the hub's configuration from an environment (process.env at the entry point, a plain
  * object in tests). Every problem is reported at once, in one HubError.
  */
-export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
+/** The process environment: this module is the one place that reads it. */
+export function readEnvironment(): Env {
+  return process.env;
+}
+
+/** LOG_LEVEL, checked, or the caller's default, for commands that need a logger before (or without) the hub's config. */
+export function logLevelOf(env: Env, fallback: string): string {
+  const level = env.LOG_LEVEL;
+  if (level === undefined || level === '') return fallback;
+  if (!levels.has(level)) throw new HubError('HUB_ERR_CONFIG', `invalid configuration: LOG_LEVEL must be one of ${[...levels].join(', ')}, got "${level}"`);
+  return level;
+}
+
+export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): HubConfig {
   const raw = {} as Raw;
   const problems: string[] = [];
   for (const key of Object.keys(settings) as Key[]) {
@@ -253,7 +277,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
   return deepFreeze({
     http: { host: str('host'), port: int('port'), bodyLimit: int('bodyLimit') },
     stateDir: resolve(cwd, str('stateDir')),
-    logLevel: str('logLevel'),
+    logLevel: opt('logLevel'),
     database: { url: str('databaseUrl'), schema: str('databaseSchema'), poolMax: int('databasePoolMax'), connectTimeoutMs: int('databaseConnectTimeout') },
     redis: { url: str('redisUrl'), keyPrefix: str('redisKeyPrefix'), connectTimeoutMs: int('redisConnectTimeout') },
     kafka: {
@@ -267,6 +291,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): HubConfig {
         port: int('kafkaLocalPort'),
         controllerPort: int('kafkaLocalControllerPort'),
         heap: str('kafkaLocalHeap'),
+        toolEnv: { PATH: str('toolPath'), HOME: str('toolHome'), ...(raw.javaHome ? { JAVA_HOME: raw.javaHome } : {}) },
         startTimeoutMs: int('kafkaLocalStartTimeout'),
       },
     },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newPassword, newToken } from '../principals/tokens.ts';
+import { newPassword, newToken } from './crypto.ts';
 
 /** Local secrets, generated on first start into the git-ignored state folder (mode 0600). */
 export interface LocalSecrets {

@@ -1,6 +1,6 @@
 import type { PrincipalStore } from './store.ts';
 import type { Authenticator, Principal } from './types.ts';
-import { hashToken } from './tokens.ts';
+import { hashToken } from '../platform/crypto.ts';
 
 /**
  * Verifies tokens against Postgres, trusting a verified token in-process for cacheTtlMs so that a

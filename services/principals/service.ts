@@ -1,7 +1,7 @@
 import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { PrincipalStore } from './store.ts';
 import { checkPrincipal } from './store.ts';
-import { newPassword, newToken } from './tokens.ts';
+import { newPassword, newToken } from '../platform/crypto.ts';
 import type { PrincipalCredentials } from './types.ts';
 import { HubError } from '../platform/errors.ts';
 

@@ -1,6 +1,6 @@
 import type { Pool } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
-import { hashToken } from './tokens.ts';
+import { hashToken } from '../platform/crypto.ts';
 import { departmentNamePattern } from '../contract/names.ts';
 import { roles, type Principal, type Role } from './types.ts';
 

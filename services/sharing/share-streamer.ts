@@ -1,11 +1,12 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import type { Kafka } from '../platform/kafka/client.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { HubProducer, OutgoingRecord } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { Logger } from '../platform/logger.ts';
 import { errorMessage } from '../platform/errors.ts';
-import { cleanTopic, groups } from '../contract/names.ts';
+import { cleanTopic, groups, topicSpecs } from '../contract/names.ts';
+import { TopicFollower } from '../platform/kafka/topic-follower.ts';
 import type { Projection } from './share-schema.ts';
 
 /** One share topic the streamer feeds: a grant's projection of one dataset. */
@@ -26,9 +27,6 @@ export interface ShareStreamerOptions {
   groupId?: string;
 }
 
-// The same configuration the cleansing worker gives the clean topics, so whoever creates one first does not matter.
-const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' };
-
 /** Encodes one target's share record for a clean record (null value = tombstone). */
 export async function shareRecord(registry: RegistryClient, target: ShareTarget, key: string, clean: Record<string, unknown> | null): Promise<OutgoingRecord> {
   const value = clean === null ? null : await registry.encode(target.schemaId, target.projection.value(clean));
@@ -46,17 +44,34 @@ export async function shareRecord(registry: RegistryClient, target: ShareTarget,
 export class ShareStreamer {
   readonly #o: ShareStreamerOptions;
   readonly #log: Logger;
-  readonly #groupId: string;
-  #consumer: Consumer | null = null;
-  #byDataset = new Map<string, ShareTarget[]>();
+  readonly #follower: TopicFollower<ShareTarget[]>;
   #held = new Map<string, { topic: string; record: OutgoingRecord }[]>();
-  #restarting: Promise<void> = Promise.resolve();
   #lock: Promise<void> = Promise.resolve();
 
   constructor(options: ShareStreamerOptions) {
     this.#o = options;
-    this.#groupId = options.groupId ?? groups.shareStreamer;
     this.#log = options.log.child({ module: 'share-streamer' });
+    this.#follower = new TopicFollower<ShareTarget[]>({
+      kafka: options.kafka,
+      groupId: options.groupId ?? groups.shareStreamer,
+      log: this.#log,
+      what: 'streaming clean topics to share topics',
+      consumer: { maxWaitTimeInMs: 100 },
+      // The clean topics are compacted: a dataset new to the group read from its start is each key's latest state.
+      async load() {
+        const byTopic = new Map<string, ShareTarget[]>();
+        for (const t of await options.load()) {
+          const topic = cleanTopic(t.projection.dataset);
+          byTopic.set(topic, [...(byTopic.get(topic) ?? []), t]);
+        }
+        return byTopic;
+      },
+      beforeRestart: async (byTopic) => {
+        const datasets = new Set([...byTopic.values()].map((targets) => targets[0]!.projection.dataset));
+        await options.admin.ensureTopics([...datasets].map((d) => topicSpecs.clean(d)));
+      },
+      eachBatch: (targets, payload) => this.#exclusive(() => this.#onBatch(targets, payload)),
+    });
   }
 
   start(): Promise<void> {
@@ -65,30 +80,7 @@ export class ShareStreamer {
 
   /** Follows the grants: reloads the targets, and resubscribes when the set of datasets changed. */
   refresh(): Promise<void> {
-    const next = this.#restarting
-      .catch(() => undefined)
-      .then(async () => {
-        const targets = await this.#o.load();
-        const byDataset = new Map<string, ShareTarget[]>();
-        for (const t of targets) byDataset.set(t.projection.dataset, [...(byDataset.get(t.projection.dataset) ?? []), t]);
-        const same = byDataset.size === this.#byDataset.size && [...byDataset.keys()].every((d) => this.#byDataset.has(d));
-        this.#byDataset = byDataset;
-        if (same && (this.#consumer || byDataset.size === 0)) return;
-        const topics = [...byDataset.keys()].map(cleanTopic);
-        await this.#o.admin.ensureTopics(topics.map((name) => ({ name, partitions: 3, config: compacted })));
-        await this.#consumer?.disconnect();
-        this.#consumer = null;
-        if (topics.length === 0) return;
-        const consumer = this.#o.kafka.consumer({ groupId: this.#groupId, maxWaitTimeInMs: 100 });
-        await consumer.connect();
-        // A dataset new to the group is read from its start: the clean topics are compacted, so that is each key's latest state.
-        await consumer.subscribe({ topics, fromBeginning: true });
-        await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.#exclusive(() => this.#onBatch(payload)) });
-        this.#consumer = consumer;
-        this.#log.info({ datasets: topics.length, group: this.#groupId }, 'streaming clean topics to share topics');
-      });
-    this.#restarting = next;
-    return next;
+    return this.#follower.refresh();
   }
 
   /** From now until release(), records for this grant are buffered instead of sent. */
@@ -110,10 +102,8 @@ export class ShareStreamer {
     this.#held.delete(grantId);
   }
 
-  async stop(): Promise<void> {
-    await this.#restarting.catch(() => undefined);
-    await this.#consumer?.disconnect();
-    this.#consumer = null;
+  stop(): Promise<void> {
+    return this.#follower.stop();
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -139,8 +129,10 @@ export class ShareStreamer {
     }
   }
 
-  async #onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const targets = this.#byDataset.get(batch.topic.slice('clean.'.length)) ?? [];
+  async #onBatch(
+    targets: readonly ShareTarget[],
+    { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload,
+  ): Promise<void> {
     const out: { topic: string; record: OutgoingRecord }[] = [];
     for (const m of batch.messages) {
       if (!isRunning() || isStale()) break;
@@ -167,8 +159,4 @@ export class ShareStreamer {
     await commitOffsetsIfNecessary();
     await heartbeat();
   }
-}
-
-export function createShareStreamer(options: ShareStreamerOptions): ShareStreamer {
-  return new ShareStreamer(options);
 }

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHub } from '../helpers/spawn-hub.ts';
 import { freePort } from '../../services/platform/net.ts';
 import { createHub, createPostgresSource, probeMapping, type Department, type Hub } from './harness.ts';
+import { readEnvironment } from '../../services/platform/config.ts';
 
-const baseEnv = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'error' });
+const baseEnv = () => ({ PATH: readEnvironment().PATH ?? '/usr/bin:/bin', HOME: readEnvironment().HOME ?? '/tmp', LOG_LEVEL: 'error' });
 
 /** The `hub: ...` lines of a failed run: exactly one is expected. */
 const hubLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('hub: '));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubBin } from '../helpers/spawn-hub.ts';
 import { countByKey, createHub, createPostgresSource, readAll, type Department, type Hub } from './harness.ts';
+import { readEnvironment } from '../../services/platform/config.ts';
 
 interface Child {
   child: ChildProcess;
@@ -16,7 +17,7 @@ interface Child {
 
 function startConnector(configPath: string, env: Record<string, string>): Child {
   const child = spawn(process.execPath, [hubBin, 'connector', 'run', configPath], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
+    env: { PATH: readEnvironment().PATH ?? '/usr/bin:/bin', HOME: readEnvironment().HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -9,6 +9,7 @@ import { parseDatasetSchema, type DatasetSchema } from '../../services/contract/
 import { rawTopic, valueSubject } from '../../services/contract/names.ts';
 import { departmentGrants, departmentTopics, rawTopicGrants } from '../../services/catalog/department-grants.ts';
 import { parseConnectorConfig, type ConnectorConfig } from '../../connectors/db/config.ts';
+import { readEnvironment } from '../../services/platform/config.ts';
 
 /** A small dataset that exercises every conversion the connector makes (decimal, bigint, boolean, date, timestamp). */
 export const probeSchema: DatasetSchema = parseDatasetSchema(
@@ -172,7 +173,7 @@ export async function createPostgresSource(): Promise<{ url: string; schema: str
   };
 }
 
-export const mariadbUrl = process.env.TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/hub_test';
+export const mariadbUrl = readEnvironment().TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/hub_test';
 
 /** Source tables in this machine's MariaDB (database hub_test, created if missing), dropped by cleanup(). */
 export async function createMariadbSource(): Promise<{ url: string; db: mysql.Connection; table(prefix: string): string; cleanup(): Promise<void> }> {

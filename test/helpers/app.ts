@@ -4,7 +4,7 @@ import { buildApp, type AppDeps } from '../../services/hub/build-app.ts';
 import { ensureServicePrincipal } from '../../services/hub/bootstrap.ts';
 import { servicePrincipalName } from '../../services/hub/topology.ts';
 import type { HubConfig } from '../../services/platform/config.ts';
-import { newToken } from '../../services/principals/tokens.ts';
+import { newToken } from '../../services/platform/crypto.ts';
 import type { PrincipalCredentials, Role } from '../../services/principals/types.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import { createTestDb, type TestDb } from './db.ts';

@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createKafkaClient, type KafkaConnection } from '../../services/platform/kafka/client.ts';
 import { createAdmin, type AclBinding, type HubAdmin } from '../../services/platform/kafka/admin.ts';
 import { createScramAdmin } from '../../services/platform/kafka/scram.ts';
-import { newPassword } from '../../services/principals/tokens.ts';
+import { newPassword } from '../../services/platform/crypto.ts';
 import { testConfig } from './config.ts';
 import { testLogger } from './logger.ts';
 

@@ -1,6 +1,6 @@
 import { residentId } from '../../ops/bench/people.ts';
 
-export { person, residentId } from '../../ops/bench/people.ts';
+export { person } from '../../ops/bench/people.ts';
 
 /** The same id with a wrong check digit. */
 export function badResidentId(n: number): string {

@@ -1,12 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { readEnvironment } from '../../services/platform/config.ts';
 
 export const hubBin = fileURLToPath(new URL('../../bin/hub.js', import.meta.url));
 
 /** The environment a user's shell would give `hub`: this machine's PATH plus the test settings. */
 export function hubEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, JAVA_HOME: process.env.JAVA_HOME, ...inject('hubEnv'), ...overrides };
+  const env: NodeJS.ProcessEnv = {
+    PATH: readEnvironment().PATH,
+    HOME: readEnvironment().HOME,
+    JAVA_HOME: readEnvironment().JAVA_HOME,
+    ...inject('hubEnv'),
+    ...overrides,
+  };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return env;
 }

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestR
 import type { Pool } from '../../services/platform/db/pool.ts';
 import { createAuthenticator } from '../../services/principals/authenticator.ts';
 import { createPrincipalStore } from '../../services/principals/store.ts';
-import { newToken } from '../../services/principals/tokens.ts';
+import { newToken } from '../../services/platform/crypto.ts';
 import type { Authenticator, Role } from '../../services/principals/types.ts';
 import type { CanWriteSubject } from '../../services/registry/auth.ts';
 import { registryPlugin } from '../../services/registry/plugin.ts';

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../services/principals/authenticator.ts';
 import { createPrincipalStore } from '../../services/principals/store.ts';
-import { newToken } from '../../services/principals/tokens.ts';
+import { newToken } from '../../services/platform/crypto.ts';
 import { registryPlugin } from '../../services/registry/plugin.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
 import { basicAuth } from './harness.ts';

@@ -11,7 +11,7 @@ import { testLogger } from '../helpers/logger.ts';
 import { person } from '../helpers/people.ts';
 import { residentIdCheckChar } from '../../services/cleansing/rules/resident-id.ts';
 import { installErrorHandler } from '../../services/platform/http/error-handler.ts';
-import { installBearerAuth } from '../../services/platform/http/auth.ts';
+import { installBearerAuth } from '../../services/principals/auth-plugin.ts';
 import { metricsPlugin } from '../../services/platform/http/metrics.ts';
 import { chinaDate } from '../../services/platform/calendar/working-days.ts';
 import { loadOrCreateSecrets } from '../../services/platform/secrets.ts';

@@ -1,8 +1,8 @@
-export type { Finding, Severity } from './finding.ts';
-export { checkRecord, compileRules, type CheckOptions, type CompiledRule } from './check-record.ts';
+export type { Finding } from './finding.ts';
+export { checkRecord, compileRules } from './check-record.ts';
 export { ruleSeverity } from './severity.ts';
 export { ruleChecks } from './registry.ts';
-export { codeLists, codeListNamed, type CodeList } from './code-lists/index.ts';
+export { codeLists, codeListNamed } from './code-lists/index.ts';
 export { residentIdCheckChar, residentIdProblem } from './resident-id.ts';
 export { orgCodeCheckChar, usccCheckChar, usccProblem } from './uscc.ts';
 export { partyIdProblem } from './party-id.ts';

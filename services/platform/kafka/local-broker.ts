@@ -20,6 +20,8 @@ export interface LocalBrokerOptions {
   superUser: string;
   superPassword: string;
   startTimeoutMs: number;
+  /** PATH, HOME and JAVA_HOME for the broker's script (config.kafka.local.toolEnv); nothing else is inherited. */
+  toolEnv: Readonly<Record<string, string>>;
   log: Logger;
 }
 
@@ -55,9 +57,7 @@ export class LocalBroker {
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/root',
-        JAVA_HOME: process.env.JAVA_HOME ?? '',
+        ...this.#opts.toolEnv,
         KAFKA_CLIENT_PORT: String(port),
         KAFKA_CONTROLLER_PORT: String(controllerPort),
         KAFKA_SUPER_USER: superUser,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authenticator, Principal, Role } from '../../principals/types.ts';
-import { HubError } from '../errors.ts';
+import type { Authenticator, Principal, Role } from './types.ts';
+import { HubError } from '../platform/errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

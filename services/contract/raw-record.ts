@@ -1,9 +1,8 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { RegistryClient } from '../platform/registry-client.ts';
-import type { CatalogEntry } from '../catalog/entry.ts';
 import { wireSchemaId } from '../platform/registry-client.ts';
 import { errorMessage } from '../platform/errors.ts';
-import { ingestHeaders } from '../contract/headers.ts';
+import { ingestHeaders } from './headers.ts';
 
 export type RawVerdict = { ok: true; schemaId: number; value: Record<string, unknown> } | { ok: false; reason: string };
 
@@ -13,9 +12,14 @@ export const headerText = (headers: IHeaders | undefined, name: string): string 
   return Array.isArray(v) ? v[0]?.toString() : v.toString();
 };
 
+/** What a raw record is checked against: its topic's value subject. */
+export interface RawTarget {
+  readonly subject: string;
+}
+
 export interface RawRecordCheck {
   /** Whether a raw-topic record is what its catalog entry promises, and its decoded value if so. */
-  check(entry: CatalogEntry, message: KafkaMessage): Promise<RawVerdict>;
+  check(entry: RawTarget, message: KafkaMessage): Promise<RawVerdict>;
   /** Drops cached business keys (after a schema change). */
   forget(): void;
 }
