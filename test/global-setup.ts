@@ -49,9 +49,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     KAFKA_BROKERS: broker.brokers.join(','),
     KAFKA_USERNAME: 'hub-admin',
     KAFKA_PASSWORD: superPassword,
-    HUB_RETRY_INITIAL_MS: '20',
-    HUB_RETRY_MAX_MS: '200',
-    HUB_RETRY_MAX_ELAPSED_MS: '2000',
     HUB_AUTH_CACHE_TTL_MS: '0',
   });
   return async () => {

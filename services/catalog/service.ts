@@ -34,6 +34,8 @@ export interface CatalogService {
   update(id: string, patch: EntryPatch, by: Principal): Promise<CatalogEntry>;
   get(id: string): Promise<CatalogEntry>;
   search(q: CatalogSearch): Promise<{ total: number; entries: CatalogEntry[] }>;
+  /** Every active entry (providers whose records are accepted). */
+  active(): Promise<CatalogEntry[]>;
   versions(id: string): Promise<EntryVersion[]>;
   /** The entry a department sends a dataset to; 404 if it has not declared it. */
   targetOf(provider: string, dataset: string): Promise<CatalogEntry>;
@@ -476,6 +478,7 @@ export function createCatalogService(deps: {
       return entry;
     },
     search: (q) => store.search(q),
+    active: () => store.all(),
     async versions(id) {
       const versions = await store.versions(id);
       if (versions.length === 0) throw notFound(id);

@@ -14,6 +14,7 @@ import { createOutboxRelay } from './outbox.ts';
 import { createCleansingPipeline } from './pipeline.ts';
 import { cleansingMetrics } from './metrics.ts';
 import { CleansingWorker } from './worker.ts';
+import { createProgressStore } from './progress-store.ts';
 
 export interface CleansingResources {
   config: HubConfig;
@@ -38,7 +39,7 @@ export function createCleansingWorker(r: CleansingResources, overrides: { groupI
     alerts: createAlertStore({ pool: r.pool }),
     dedup: createDedup({ redis: r.redis, log: r.log }),
     log: r.log,
-    groupId,
+    progress: createProgressStore({ pool: r.pool, groupId }),
     schemaPrefix: r.config.cleansing.schemaPrefix,
   });
   return new CleansingWorker({

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Pool } from '../platform/db/pool.ts';
+import type { CatalogEntry } from '../catalog/entry.ts';
+import type { ProgressStore } from './progress-store.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { AlertKind, AlertStatus, AlertStore } from './alerts.ts';
 import { HubError } from '../platform/errors.ts';
@@ -17,7 +18,13 @@ interface AlertQuery {
 /** Quality alerts for stewards, and the cleansing counts per dataset and provider. */
 export async function cleansingRoutes(
   app: FastifyInstance,
-  { alerts, pool, admin, groupId }: { alerts: AlertStore; pool: Pool; admin: HubAdmin; groupId: string },
+  {
+    alerts,
+    progress,
+    catalogEntries,
+    admin,
+    groupId,
+  }: { alerts: AlertStore; progress: ProgressStore; catalogEntries: () => Promise<readonly CatalogEntry[]>; admin: HubAdmin; groupId: string },
 ): Promise<void> {
   app.get<{ Querystring: AlertQuery }>(
     '/quality/alerts',
@@ -80,34 +87,18 @@ export async function cleansingRoutes(
       schema: { tags: ['quality'], summary: 'Per dataset and provider: records in, duplicates dropped, invalid, warnings, conflicts, landed, lag' },
     },
     async () => {
-      const { rows } = await pool.query<{
-        dataset: string;
-        provider: string;
-        records_in: string;
-        duplicates: string;
-        invalid: string;
-        warnings: string;
-        conflicts: string;
-        landed: string;
-      }>('SELECT * FROM cleansing_counts ORDER BY dataset, provider');
-      const topics = await pool.query<{ provider: string; dataset: string; topic: string }>('SELECT provider, dataset, topic FROM catalog_entries');
+      const counts = await progress.counts();
+      const entries = await catalogEntries();
       const lags = await admin
         .lag(
           groupId,
-          topics.rows.map((t) => t.topic),
+          entries.map((e) => e.topic),
         )
         .catch(() => []);
-      return rows.map((r) => {
-        const topic = topics.rows.find((t) => t.provider === r.provider && t.dataset === r.dataset)?.topic;
+      return counts.map((c) => {
+        const topic = entries.find((e) => e.provider === c.provider && e.dataset === c.dataset)?.topic;
         return {
-          dataset: r.dataset,
-          provider: r.provider,
-          recordsIn: Number(r.records_in),
-          duplicates: Number(r.duplicates),
-          invalid: Number(r.invalid),
-          warnings: Number(r.warnings),
-          conflicts: Number(r.conflicts),
-          landed: Number(r.landed),
+          ...c,
           lag: lags.filter((l) => l.topic === topic).reduce((sum, l) => sum + l.lag, 0),
         };
       });

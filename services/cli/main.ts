@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadConfig, logLevelOf, readEnvironment } from '../platform/config.ts';
+import { loadConfig, logLevelOf, readEnvironment, type HubConfig } from '../platform/config.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { HubError, errorMessage, isHubError } from '../platform/errors.ts';
 import { startHub } from '../hub/runtime.ts';
@@ -22,8 +22,7 @@ const usage = `usage:
   hub audit verify [--json]                     check the audit trail's hash chain (exit 1 if broken)
 roles: authority, steward, department, consumer, auditor`;
 
-async function start(log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
-  const config = loadConfig(env);
+async function start(config: HubConfig, log: Logger): Promise<void> {
   const hub = await startHub(config, log);
   process.stderr.write(
     [
@@ -79,20 +78,21 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 0;
   }
   if (command === 'start') {
-    const log = createLogger({ level: logLevelOf(env, 'info') });
-    await start(log, env);
+    const config = loadConfig(env);
+    await start(config, createLogger({ level: config.logLevel ?? 'info' }));
     return -1;
   }
   if (command === 'principal') {
     // Commands keep stdout for their answer; logs go to stderr.
-    const log = createLogger({ level: logLevelOf(env, 'warn'), destination: pino.destination(2) });
+    const config = loadConfig(env);
+    const log = createLogger({ level: config.logLevel ?? 'warn', destination: pino.destination(2) });
     const [action, name] = rest;
-    await runPrincipalCommand({ config: loadConfig(env), log, action, name, role: values.role, json: values.json ?? false, out: process.stdout });
+    await runPrincipalCommand({ config, log, action, name, role: values.role, json: values.json ?? false, out: process.stdout });
     return 0;
   }
   if (command === 'cleanse') {
-    const log = createLogger({ level: logLevelOf(env, 'info'), destination: pino.destination(2) });
-    await runCleanseCommand({ config: loadConfig(env), log });
+    const config = loadConfig(env);
+    await runCleanseCommand({ config, log: createLogger({ level: config.logLevel ?? 'info', destination: pino.destination(2) }) });
     return 0;
   }
   if (command === 'connector') {
@@ -101,8 +101,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 0;
   }
   if (command === 'audit') {
-    const log = createLogger({ level: logLevelOf(env, 'warn'), destination: pino.destination(2) });
-    return runAuditCommand({ config: loadConfig(env), log, action: rest[0], json: values.json ?? false, out: process.stdout, err: process.stderr });
+    const config = loadConfig(env);
+    const log = createLogger({ level: config.logLevel ?? 'warn', destination: pino.destination(2) });
+    return runAuditCommand({ config, log, action: rest[0], json: values.json ?? false, out: process.stdout, err: process.stderr });
   }
   throw new HubError('HUB_ERR_VALIDATION', `unknown command "${command}"\n${usage}`);
 }

@@ -46,6 +46,7 @@ import { sharingRoutes } from '../sharing/routes.ts';
 import { createVerificationGrantStore } from '../sharing/verification-grants.ts';
 import { jurisdictions } from '../platform/calendar/jurisdictions.ts';
 import { auditRoutes } from '../audit/routes.ts';
+import { createProgressStore } from '../cleansing/progress-store.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -144,7 +145,10 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     );
     const publisher = createRawPublisher({ producer: app.kafka.producer, registry: app.registry });
     app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher, metrics: ingestMetrics(app.metrics) }));
-    app.decorate('freshness', createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs }));
+    app.decorate(
+      'freshness',
+      createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs, entries: () => app.catalog.active() }),
+    );
     app.addHook('onClose', async () => app.freshness.stop());
     app.decorate('qualityAlerts', createAlertStore({ pool: app.db }));
     app.decorate('audit', createAuditLog({ pool: app.db }));
@@ -191,7 +195,13 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         await api.register(ingestRoutes, { ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch });
         await api.register(fileRoutes, { ingest: app.ingest, maxBytes: config.ingest.fileMaxBytes, batchSize: config.ingest.fileBatch });
         await api.register(alertRoutes, { freshness: app.freshness });
-        await api.register(cleansingRoutes, { alerts: app.qualityAlerts, pool: app.db, admin: app.kafka.admin, groupId: config.cleansing.groupId });
+        await api.register(cleansingRoutes, {
+          alerts: app.qualityAlerts,
+          progress: createProgressStore({ pool: app.db, groupId: config.cleansing.groupId }),
+          catalogEntries: () => app.catalog.active(),
+          admin: app.kafka.admin,
+          groupId: config.cleansing.groupId,
+        });
         await api.register(verificationRoutes, {
           config,
           catalog: app.catalog,

@@ -1,6 +1,6 @@
 import type { Pool } from '../platform/db/pool.ts';
 import type { Logger } from '../platform/logger.ts';
-import { cycleMs } from '../catalog/entry.ts';
+import { cycleMs, type CatalogEntry } from '../catalog/entry.ts';
 
 export interface FreshnessAlert {
   id: number;
@@ -35,8 +35,6 @@ const toAlert = (r: Row): FreshnessAlert => ({
   resolvedAt: r.resolved_at?.toISOString() ?? null,
 });
 
-const cycles = Object.entries(cycleMs);
-
 export interface FreshnessWatcher {
   /** Raises an alert for every entry silent past its update cycle at `now`; returns the new ones. */
   check(now?: Date): Promise<FreshnessAlert[]>;
@@ -50,22 +48,41 @@ export interface FreshnessWatcher {
  * since the entry was declared) for longer than its cycle gets one open alert, however many hub
  * instances check: the partial unique index decides.
  */
-export function createFreshnessWatcher({ pool, log, intervalMs }: { pool: Pool; log: Logger; intervalMs: number }): FreshnessWatcher {
+export function createFreshnessWatcher({
+  pool,
+  log,
+  intervalMs,
+  entries,
+}: {
+  pool: Pool;
+  log: Logger;
+  intervalMs: number;
+  /** The catalog's active entries (the catalog's service: its table is not read here). */
+  entries: () => Promise<readonly CatalogEntry[]>;
+}): FreshnessWatcher {
   const logger = log.child({ module: 'freshness' });
   let timer: NodeJS.Timeout | null = null;
   const watcher: FreshnessWatcher = {
     async check(now = new Date()) {
-      const values = cycles.map((_, i) => `($${i * 2 + 2}, $${i * 2 + 3}::bigint)`).join(', ');
+      const list = await entries();
+      if (list.length === 0) return [];
       const { rows } = await pool.query<Row>(
         `INSERT INTO freshness_alerts (entry_id, provider, dataset, update_cycle, silent_since, detected_at)
          SELECT e.id, e.provider, e.dataset, e.update_cycle, COALESCE(a.last_record_at, e.created_at), $1
-         FROM catalog_entries e
-         JOIN (VALUES ${values}) AS c (cycle, ms) ON c.cycle = e.update_cycle
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[]) AS e (id, provider, dataset, update_cycle, created_at, cycle_ms)
          LEFT JOIN dataset_activity a ON a.entry_id = e.id
-         WHERE COALESCE(a.last_record_at, e.created_at) < $1::timestamptz - make_interval(secs => c.ms / 1000.0)
+         WHERE COALESCE(a.last_record_at, e.created_at) < $1::timestamptz - make_interval(secs => e.cycle_ms / 1000.0)
          ON CONFLICT (entry_id) WHERE resolved_at IS NULL DO NOTHING
          RETURNING *`,
-        [now, ...cycles.flat()],
+        [
+          now,
+          list.map((e) => e.id),
+          list.map((e) => e.provider),
+          list.map((e) => e.dataset),
+          list.map((e) => e.updateCycle),
+          list.map((e) => e.createdAt),
+          list.map((e) => cycleMs[e.updateCycle]),
+        ],
       );
       const alerts = rows.map(toAlert);
       for (const a of alerts)

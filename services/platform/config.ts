@@ -47,9 +47,6 @@ export const settings = {
   registryUsername: { env: 'SCHEMA_REGISTRY_USERNAME', kind: 'string', default: undefined, doc: 'basic-auth user (external registry)' },
   registryPassword: { env: 'SCHEMA_REGISTRY_PASSWORD', kind: 'string', default: undefined, secret: true, doc: 'basic-auth password (external registry)' },
   authCacheTtl: { env: 'HUB_AUTH_CACHE_TTL_MS', kind: 'int', default: '5000', min: 0, doc: 'how long a verified token is trusted in-process (ms)' },
-  retryInitialDelay: { env: 'HUB_RETRY_INITIAL_MS', kind: 'int', default: '200', min: 1, doc: 'first backoff (ms)' },
-  retryMaxDelay: { env: 'HUB_RETRY_MAX_MS', kind: 'int', default: '10000', min: 1, doc: 'largest backoff (ms)' },
-  retryMaxElapsed: { env: 'HUB_RETRY_MAX_ELAPSED_MS', kind: 'int', default: '60000', min: 0, doc: 'give up after (ms)' },
   jurisdiction: { env: 'HUB_JURISDICTION', kind: 'string', default: 'hefei', doc: 'whose deadlines apply: hefei, fuzhou, wuxi, quanzhou or zhongshan' },
   freshnessInterval: { env: 'HUB_FRESHNESS_INTERVAL_MS', kind: 'int', default: '60000', min: 100, doc: 'how often update cycles are checked (ms)' },
   rawTopicPartitions: { env: 'HUB_RAW_TOPIC_PARTITIONS', kind: 'int', default: '3', min: 1, max: 1000, doc: 'partitions of a new raw topic' },
@@ -160,7 +157,6 @@ export interface HubConfig {
   };
   readonly registry: { readonly url: string | null; readonly username: string | null; readonly password: string | null };
   readonly auth: { readonly cacheTtlMs: number };
-  readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly maxElapsedMs: number };
   readonly jurisdiction: JurisdictionId;
   readonly cleansing: { readonly schemaPrefix: string; readonly groupId: string; readonly chunk: number };
   readonly catalog: { readonly rawTopicPartitions: number };
@@ -297,7 +293,6 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
     },
     registry: { url: opt('registryUrl'), username: opt('registryUsername'), password: opt('registryPassword') },
     auth: { cacheTtlMs: int('authCacheTtl') },
-    retry: { initialDelayMs: int('retryInitialDelay'), maxDelayMs: int('retryMaxDelay'), maxElapsedMs: int('retryMaxElapsed') },
     jurisdiction: str('jurisdiction') as JurisdictionId,
     cleansing: {
       schemaPrefix: str('landingSchemaPrefix') === '-' ? '' : str('landingSchemaPrefix'),

@@ -12,7 +12,7 @@ import { landingTableOf } from '../cleansing/landing/tables.ts';
 import type { MaskKind } from './masking.ts';
 import { projectionOf, type KeyMode } from './share-schema.ts';
 import { shareGroupPrefix, shareTopic, topicSpecs, valueSubject } from '../contract/names.ts';
-import { readCurrentState } from './share-backfill.ts';
+import { readCurrentState } from '../cleansing/landing/reader.ts';
 import { ShareStreamer, shareRecord, type ShareTarget } from './share-streamer.ts';
 import { createGrantStore, type EndReason, type GrantRow, type GrantStatus } from './grant-store.ts';
 

@@ -1,13 +1,12 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../platform/logger.ts';
 import type { Pool } from '../platform/db/pool.ts';
-import { quoteIdent } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import type { Principal } from '../principals/types.ts';
 import type { CatalogService } from '../catalog/service.ts';
 import { landingTableOf, type LandingColumn, type LandingTable } from '../cleansing/landing/tables.ts';
-import { fromColumnSql } from '../cleansing/landing/column-types.ts';
+import { readLandedColumns } from '../cleansing/landing/reader.ts';
 import { normalizeRecord } from '../cleansing/normalize.ts';
 import type { LimitName, LimitSettings, VerificationLimits } from './rate-limits.ts';
 import type { VerificationAlertStore } from './verification-alerts.ts';
@@ -224,15 +223,7 @@ export function createVerificationService(deps: {
     }
 
     const used = fields.map((f) => columns.get(f) as LandingColumn);
-    const text = `SELECT ${used.map((c) => `${fromColumnSql(c.kind, `t.${quoteIdent(c.column)}`)} AS ${quoteIdent(c.column)}`).join(', ')}
-      FROM ${quoteIdent(table.schema)}.${quoteIdent(table.table)} t WHERE t._key = $1`;
-    let row: Record<string, unknown> | undefined;
-    try {
-      row = (await pool.query<Record<string, unknown>>(text, [key])).rows[0];
-    } catch (err) {
-      // Nothing of the dataset landed yet: no table, so no key.
-      if ((err as { code?: string }).code !== '42P01') throw err;
-    }
+    const row = await readLandedColumns(pool, table, key, used);
     const results: Record<string, Verdict> = {};
     for (const c of used) {
       const claim = claimed.get(c.field);

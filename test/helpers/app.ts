@@ -28,6 +28,8 @@ export interface TestApp {
   department(prefix?: string): Promise<PrincipalCredentials>;
   /** Declares a dataset for a department (as that department) and returns the entry. */
   declare(dept: PrincipalCredentials, body: Record<string, unknown>): Promise<CatalogEntry>;
+  /** Declares a dataset for a department and, when another already provides it, enrols it as the authority would. */
+  provide(dept: PrincipalCredentials, body: Record<string, unknown>): Promise<CatalogEntry>;
   /** Approves a pending provider as the data authority, naming field authorities; returns the active entry. */
   enrol(entry: CatalogEntry, authorities?: Record<string, string>): Promise<CatalogEntry>;
   /** Applies, as `who`, to verify `fields` (all of the contract's by default) of an unconditional dataset; granted at once. */
@@ -73,7 +75,7 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
     created.push(creds.name);
     return creds;
   };
-  return {
+  const testApp: TestApp = {
     app,
     config,
     db,
@@ -97,6 +99,10 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
       const res = await app.inject({ method: 'POST', url: '/api/v1/catalog', headers: { authorization: `Bearer ${dept.token}` }, payload: body });
       if (res.statusCode !== 201) throw new Error(`declaring ${JSON.stringify(body)} failed: ${res.statusCode} ${res.body}`);
       return res.json() as CatalogEntry;
+    },
+    async provide(dept, body) {
+      const entry = await testApp.declare(dept, body);
+      return entry.status === 'pending' ? testApp.enrol(entry) : entry;
     },
     async enrol(entry, authorities = {}) {
       authority ??= await principal('authority');
@@ -196,4 +202,5 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
       await db.cleanup();
     },
   };
+  return testApp;
 }

@@ -57,8 +57,7 @@ describe('file ingest', () => {
   async function taxDepartment(): Promise<{ dept: PrincipalCredentials; entry: CatalogEntry }> {
     const dept = await t.department('tax');
     // Every test has its own tax department: the first declares the contract, the others are enrolled.
-    const entry = await t.declare(dept, { dataset: 'theme.tax_credit_rating', updateCycle: 'yearly' });
-    return { dept, entry: entry.status === 'pending' ? await t.enrol(entry) : entry };
+    return { dept, entry: await t.provide(dept, { dataset: 'theme.tax_credit_rating', updateCycle: 'yearly' }) };
   }
 
   it('lands exactly the good rows of a CSV file and reports the bad ones by line', async () => {

@@ -110,7 +110,7 @@ describe('the native Kafka path', () => {
   });
 
   it('raises a freshness alert for a provider silent past its cycle, once, and clears it when data arrives', async () => {
-    const quiet = await t.declare(await t.department('quiet'), { dataset: 'theme.market_inspection', updateCycle: 'hourly' });
+    const quiet = await t.provide(await t.department('quiet'), { dataset: 'theme.market_inspection', updateCycle: 'hourly' });
     const later = new Date(Date.now() + 2 * 60 * 60 * 1000);
     const [first, second] = await Promise.all([t.app.freshness.check(later), t.app.freshness.check(later)]);
     const raised = [...first!, ...second!].filter((a) => a.entryId === quiet.id);

@@ -1,11 +1,16 @@
-import { quoteIdent, type Pool } from '../platform/db/pool.ts';
-import { fromColumnSql, fromWire } from '../cleansing/landing/column-types.ts';
-import type { LandingTable } from '../cleansing/landing/tables.ts';
+import { quoteIdent, type Pool } from '../../platform/db/pool.ts';
+import { fromColumnSql, fromWire, type ColumnKind } from './column-types.ts';
+import type { LandingTable } from './tables.ts';
 
 export interface CurrentState {
   key: string;
   values: Record<string, unknown>;
 }
+
+/**
+ * Reads of the landed current state for other areas (sharing's backfill and verification): they
+ * call these, never the landing tables' SQL.
+ */
 
 /**
  * The merged clean state of a dataset, in key order, a page at a time, with Avro-style values (as
@@ -35,5 +40,25 @@ export async function* readCurrentState(pool: Pool, table: LandingTable, pageSiz
     });
     after = rows[rows.length - 1]!._key as string;
     if (rows.length < pageSize) return;
+  }
+}
+
+/**
+ * One landed row's columns by business key, in the column's wire form (a long as text), or
+ * undefined when the key, or the whole table (nothing landed yet), is not there.
+ */
+export async function readLandedColumns(
+  pool: Pool,
+  table: LandingTable,
+  key: string,
+  columns: readonly { column: string; kind: ColumnKind }[],
+): Promise<Record<string, unknown> | undefined> {
+  const text = `SELECT ${columns.map((c) => `${fromColumnSql(c.kind, `t.${quoteIdent(c.column)}`)} AS ${quoteIdent(c.column)}`).join(', ')}
+    FROM ${quoteIdent(table.schema)}.${quoteIdent(table.table)} t WHERE t._key = $1`;
+  try {
+    return (await pool.query<Record<string, unknown>>(text, [key])).rows[0];
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return undefined;
+    throw err;
   }
 }
