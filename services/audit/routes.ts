@@ -2,12 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditFilter, AuditLog } from './log.ts';
 import { HubError } from '../platform/errors.ts';
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    audit: AuditLog;
-  }
-}
-
 const page = {
   from: { type: 'string', format: 'date-time', description: 'inclusive' },
   to: { type: 'string', format: 'date-time', description: 'exclusive' },

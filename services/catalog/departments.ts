@@ -1,7 +1,6 @@
 import type { Pool } from '../platform/db/pool.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { PrincipalService } from '../principals/service.ts';
-import type { PrincipalStore } from '../principals/store.ts';
 import type { Principal, PrincipalCredentials } from '../principals/types.ts';
 import { HubError } from '../platform/errors.ts';
 import { departmentNamePattern } from '../contract/names.ts';
@@ -76,12 +75,10 @@ export interface DepartmentService {
 export function createDepartmentService({
   store,
   principals,
-  principalStore,
   admin,
 }: {
   store: DepartmentStore;
   principals: PrincipalService;
-  principalStore: PrincipalStore;
   admin: HubAdmin;
 }): DepartmentService {
   return {
@@ -103,8 +100,7 @@ export function createDepartmentService({
         // Leave nothing half-made: a retried onboarding must be able to start from scratch.
         await admin.revoke(departmentGrants(name)).catch(() => undefined);
         await store.remove(name).catch(() => undefined);
-        await admin.deleteUser(name).catch(() => undefined);
-        await principalStore.remove(name).catch(() => undefined);
+        await principals.discard(name).catch(() => undefined);
         throw err;
       }
     },

@@ -10,56 +10,18 @@ import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import { installErrorHandler } from '../platform/http/error-handler.ts';
-import { installBearerAuth } from '../principals/auth-plugin.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
 import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin } from '../platform/http/resources.ts';
-import { createPrincipalStore } from '../principals/store.ts';
-import { createAuthenticator } from '../principals/authenticator.ts';
-import { createPrincipalService, type PrincipalService } from '../principals/service.ts';
-import type { Authenticator } from '../principals/types.ts';
-import { registryPlugin } from '../registry/plugin.ts';
-import { createRegistryPolicy } from './registry-policy.ts';
 import { loadSchemaFiles, type DatasetSchema } from '../contract/dataset-schema.ts';
-import { createCatalogStore } from '../catalog/store.ts';
-import { createContractStore } from '../catalog/contracts.ts';
-import { createCatalogService, type CatalogService } from '../catalog/service.ts';
-import { createDepartmentService, createDepartmentStore } from '../catalog/departments.ts';
-import { catalogRoutes } from '../catalog/routes.ts';
-import { createRawPublisher } from '../ingest/publisher.ts';
-import { createIngestService, type IngestService } from '../ingest/service.ts';
-import { createIdempotencyStore } from '../ingest/idempotency.ts';
-import { ingestRoutes } from '../ingest/http-routes.ts';
-import { ingestMetrics } from '../ingest/metrics.ts';
-import { fileRoutes } from '../ingest/file-routes.ts';
-import { createFreshnessWatcher, type FreshnessWatcher } from '../ingest/freshness.ts';
-import { alertRoutes } from '../ingest/alert-routes.ts';
-import { createAlertStore, type AlertStore } from '../cleansing/alerts.ts';
-import { cleansingRoutes } from '../cleansing/routes.ts';
-import { verificationRoutes } from '../sharing/verification-routes.ts';
+import { principalsPlugin } from '../principals/plugin.ts';
+import { auditPlugin } from '../audit/plugin.ts';
+import { registryPlugin } from '../registry/plugin.ts';
+import { catalogPlugin } from '../catalog/plugin.ts';
+import { ingestPlugin } from '../ingest/plugin.ts';
+import { cleansingPlugin } from '../cleansing/plugin.ts';
+import { sharingPlugin } from '../sharing/plugin.ts';
+import { createRegistryPolicy } from './registry-policy.ts';
 import { healthRoutes } from './routes/health.ts';
-import { principalRoutes } from './routes/principals.ts';
-import { createAuditLog } from '../audit/log.ts';
-import { createGrantService, type GrantService } from '../sharing/grant-service.ts';
-import { createApplicationStore } from '../sharing/application-store.ts';
-import { createSharingService, type SharingService } from '../sharing/applications.ts';
-import { sharingRoutes } from '../sharing/routes.ts';
-import { createVerificationGrantStore } from '../sharing/verification-grants.ts';
-import { jurisdictions } from '../platform/calendar/jurisdictions.ts';
-import { auditRoutes } from '../audit/routes.ts';
-import { createProgressStore } from '../cleansing/progress-store.ts';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    principals: PrincipalService;
-    authenticator: Authenticator;
-    catalog: CatalogService;
-    ingest: IngestService;
-    freshness: FreshnessWatcher;
-    qualityAlerts: AlertStore;
-    grants: GrantService;
-    sharing: SharingService;
-  }
-}
 
 export interface AppDeps {
   log: Logger;
@@ -122,101 +84,23 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
       ...(deps.registry ? { registry: deps.registry } : {}),
     });
 
-    const store = createPrincipalStore({ pool: app.db });
-    const authenticator = createAuthenticator({ store, cacheTtlMs: config.auth.cacheTtlMs });
-    app.decorate('authenticator', authenticator);
-    app.decorate('principals', createPrincipalService({ store, admin: app.kafka.admin }));
-    const schemas = deps.schemas ?? (await loadSchemaFiles());
-    const departmentStore = createDepartmentStore({ pool: app.db });
-    const departments = createDepartmentService({ store: departmentStore, principals: app.principals, principalStore: store, admin: app.kafka.admin });
-    app.decorate(
-      'catalog',
-      createCatalogService({
-        config,
-        log,
-        pool: app.db,
-        store: createCatalogStore({ pool: app.db }),
-        contracts: createContractStore({ pool: app.db }),
-        departments: departmentStore,
-        admin: app.kafka.admin,
-        registry: app.registry,
-        schemas: new Map(schemas.map((s) => [s.dataset, s])),
-      }),
-    );
-    const publisher = createRawPublisher({ producer: app.kafka.producer, registry: app.registry });
-    app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher, metrics: ingestMetrics(app.metrics) }));
-    app.decorate(
-      'freshness',
-      createFreshnessWatcher({ pool: app.db, log, intervalMs: config.ingest.freshnessIntervalMs, entries: () => app.catalog.active() }),
-    );
-    app.addHook('onClose', async () => app.freshness.stop());
-    app.decorate('qualityAlerts', createAlertStore({ pool: app.db }));
-    app.decorate('audit', createAuditLog({ pool: app.db }));
-    app.decorate(
-      'grants',
-      createGrantService({
-        pool: app.db,
-        kafka: app.kafka.client,
-        admin: app.kafka.admin,
-        registry: app.registry,
-        producer: app.kafka.producer,
-        log,
-        schemaPrefix: config.cleansing.schemaPrefix,
-        catalog: app.catalog,
-      }),
-    );
-    const applicationStore = createApplicationStore({ pool: app.db });
-    const verificationGrants = createVerificationGrantStore({ pool: app.db });
-    app.decorate(
-      'sharing',
-      createSharingService({
-        pool: app.db,
-        store: applicationStore,
-        catalog: app.catalog,
-        grants: app.grants,
-        verificationGrants,
-        profile: jurisdictions[config.jurisdiction],
-        log,
-        audit: app.audit,
-      }),
-    );
-    const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
-
+    // The areas, lowest layer first; each builds its service, decorates the app and registers its routes.
+    await app.register(principalsPlugin, { config });
+    await app.register(auditPlugin);
+    await app.register(catalogPlugin, { config, log, schemas: deps.schemas ?? (await loadSchemaFiles()) });
+    await app.register(ingestPlugin, { config, log });
+    await app.register(cleansingPlugin, { config });
+    await app.register(sharingPlugin, { config, log, ...(deps.keyHashSecret ? { keyHashSecret: deps.keyHashSecret } : {}) });
     await app.register(healthRoutes, { prefix: '/health' });
     // With SCHEMA_REGISTRY_URL the hub uses that registry instead of serving its own.
     if (!config.registry.url) {
-      await app.register(registryPlugin, { prefix: '/registry', pool: app.db, authenticator, canWriteSubject: createRegistryPolicy({ catalog: app.catalog }) });
+      await app.register(registryPlugin, {
+        prefix: '/registry',
+        pool: app.db,
+        authenticator: app.authenticator,
+        canWriteSubject: createRegistryPolicy({ catalog: app.catalog }),
+      });
     }
-    await app.register(
-      async (api) => {
-        installBearerAuth(api, authenticator);
-        await api.register(principalRoutes, { principals: app.principals });
-        await api.register(catalogRoutes, { catalog: app.catalog, departments, departmentStore });
-        await api.register(ingestRoutes, { ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch });
-        await api.register(fileRoutes, { ingest: app.ingest, maxBytes: config.ingest.fileMaxBytes, batchSize: config.ingest.fileBatch });
-        await api.register(alertRoutes, { freshness: app.freshness });
-        await api.register(cleansingRoutes, {
-          alerts: app.qualityAlerts,
-          progress: createProgressStore({ pool: app.db, groupId: config.cleansing.groupId }),
-          catalogEntries: () => app.catalog.active(),
-          admin: app.kafka.admin,
-          groupId: config.cleansing.groupId,
-        });
-        await api.register(verificationRoutes, {
-          config,
-          catalog: app.catalog,
-          pool: app.db,
-          redis: app.redis,
-          log,
-          audit: app.audit,
-          canVerify: (p, dataset, fields) => verificationGrants.covers(p.name, dataset, fields),
-          ...(deps.keyHashSecret ? { keyHashSecret: deps.keyHashSecret } : {}),
-        });
-        await api.register(auditRoutes, { audit: app.audit });
-        await api.register(sharingRoutes, { sharing: app.sharing, store: applicationStore });
-      },
-      { prefix: '/api/v1' },
-    );
     await app.ready();
   } catch (err) {
     await app.close().catch(() => undefined);

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from '../platform/logger.ts';
-import { createCatalogStore } from '../catalog/store.ts';
-import { createActivityStore } from '../ingest/activity.ts';
-import { RawTopicValidator } from '../ingest/raw-validator.ts';
-import { ingestMetrics } from '../ingest/metrics.ts';
-import { createCleansingWorker } from '../cleansing/assemble.ts';
-import type { CleansingWorker } from '../cleansing/worker.ts';
 import type { HubConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RawTopicValidator } from '../ingest/raw-validator.ts';
+import { startIngestWorkers } from '../ingest/workers.ts';
+import type { CleansingWorker } from '../cleansing/worker.ts';
+import { startCleansingWorkers } from '../cleansing/workers.ts';
+import { startSharingWorkers } from '../sharing/workers.ts';
 
 export interface Workers {
   validator: RawTopicValidator;
@@ -15,70 +14,37 @@ export interface Workers {
 }
 
 /**
- * The hub's background work beside HTTP: the raw-topic validator (following catalog changes made
- * here at once, and those of other instances within `refreshMs`) and the freshness watcher.
+ * The hub's background work beside HTTP, each area's from its own workers.ts. The raw-topic
+ * followers see catalog changes made here at once, and those of other instances within `refreshMs`.
  */
 export async function startWorkers(
   app: FastifyInstance,
   {
     config,
     log,
-    groupId = 'hub-ingest-validator',
+    groupId,
     cleansingGroupId,
     refreshMs = 30_000,
   }: { config: HubConfig; log: Logger; groupId?: string; cleansingGroupId?: string; refreshMs?: number },
 ): Promise<Workers> {
-  const validator = new RawTopicValidator({
-    kafka: app.kafka.client,
-    admin: app.kafka.admin,
-    producer: app.kafka.producer,
-    registry: app.registry,
-    catalog: createCatalogStore({ pool: app.db }),
-    activity: createActivityStore({ pool: app.db }),
-    log,
-    groupId,
-    metrics: ingestMetrics(app.metrics),
-  });
-  await validator.start();
-  const cleansing = createCleansingWorker(
-    {
-      config,
-      pool: app.db,
-      redis: app.redis,
-      kafka: app.kafka.client,
-      admin: app.kafka.admin,
-      producer: app.kafka.producer,
-      registry: app.registry,
-      metrics: app.metrics,
-      log,
-    },
-    cleansingGroupId ? { groupId: cleansingGroupId } : {},
-  );
-  await cleansing.start();
+  const ingest = await startIngestWorkers(app, { log, ...(groupId ? { groupId } : {}) });
+  const cleansing = await startCleansingWorkers(app, { config, log, ...(cleansingGroupId ? { groupId: cleansingGroupId } : {}) });
+  const sharing = await startSharingWorkers(app, { log });
   const refresh = () => {
-    validator.refresh().catch((err: unknown) => log.warn({ err }, 'raw validator refresh failed'));
+    ingest.refresh().catch((err: unknown) => log.warn({ err }, 'raw validator refresh failed'));
     cleansing.refresh().catch((err: unknown) => log.warn({ err }, 'cleansing refresh failed'));
   };
   // Not awaited: declaring a dataset must not wait for the validator's group to rebalance.
   app.catalog.onChange(refresh);
   const timer = setInterval(refresh, refreshMs);
   timer.unref();
-  app.freshness.start();
-  // Grants stream from clean.<dataset> into their share topics; deadlines and expiries fire on a tick.
-  await app.grants.start();
-  const tick = setInterval(() => {
-    app.sharing.fireDue().catch((err: unknown) => log.warn({ err }, 'sharing timers failed; retrying on the next tick'));
-  }, 10_000);
-  tick.unref();
   return {
-    validator,
-    cleansing,
+    validator: ingest.validator,
+    cleansing: cleansing.worker,
     async stop() {
       clearInterval(timer);
-      clearInterval(tick);
-      await app.grants.stop();
-      app.freshness.stop();
-      await validator.stop();
+      await sharing.stop();
+      await ingest.stop();
       await cleansing.stop();
     },
   };

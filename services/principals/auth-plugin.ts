@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions, FastifyRequest } from 'fastify';
 import type { Authenticator, Principal, Role } from './types.ts';
 import { HubError } from '../platform/errors.ts';
 
@@ -52,4 +52,15 @@ export function installBearerAuth(app: FastifyInstance, authenticator: Authentic
       );
     }
   });
+}
+
+/**
+ * An area's routes under the API prefix, in a scope that authenticates every request and checks
+ * each route's roles (the principals plugin must be registered first: it decorates `authenticator`).
+ */
+export function authenticated<T extends FastifyPluginOptions>(routes: FastifyPluginAsync<T>): FastifyPluginAsync<T> {
+  return async (api, opts) => {
+    installBearerAuth(api, api.authenticator);
+    await routes(api, opts);
+  };
 }

@@ -10,6 +10,8 @@ export interface PrincipalService {
   create(input: { name: string; role: string }): Promise<PrincipalCredentials>;
   /** New API token and Kafka password; the old ones stop working. */
   rotate(name: string): Promise<PrincipalCredentials>;
+  /** Undoes create() of a principal that never came into use (a failed onboarding): its Kafka user and row go. */
+  discard(name: string): Promise<void>;
   /** Disables the token and removes the Kafka user (its ACLs stay for the audit trail). */
   disable(name: string): Promise<void>;
 }
@@ -38,6 +40,12 @@ export function createPrincipalService({ store, admin }: { store: PrincipalStore
       await admin.upsertUser(principal.kafkaUser, password);
       await store.setToken(name, token);
       return { name, role: principal.role, kafka: { username: principal.kafkaUser, password }, token };
+    },
+    async discard(name) {
+      const principal = await store.byName(name);
+      if (!principal) return;
+      await admin.deleteUser(principal.kafkaUser).catch(() => undefined);
+      await store.remove(name);
     },
     async disable(name) {
       const principal = await store.byName(name);

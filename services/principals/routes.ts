@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { PrincipalService } from '../../principals/service.ts';
-import { assignableRoles } from '../../principals/types.ts';
+import type { PrincipalService } from './service.ts';
+import { assignableRoles } from './types.ts';
 
 const principalSchema = {
   type: 'object',

@@ -1,0 +1,26 @@
+import fp from 'fastify-plugin';
+import type { HubConfig } from '../platform/config.ts';
+import { createAuthenticator } from './authenticator.ts';
+import { authenticated } from './auth-plugin.ts';
+import { principalRoutes } from './routes.ts';
+import { createPrincipalService, type PrincipalService } from './service.ts';
+import { createPrincipalStore } from './store.ts';
+import type { Authenticator } from './types.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    principals: PrincipalService;
+    authenticator: Authenticator;
+  }
+}
+
+/** Who may call the hub: principals with their Kafka users, the authenticator every API scope uses, and /whoami, /principals. */
+export const principalsPlugin = fp<{ config: HubConfig }>(
+  async (app, { config }) => {
+    const store = createPrincipalStore({ pool: app.db });
+    app.decorate('authenticator', createAuthenticator({ store, cacheTtlMs: config.auth.cacheTtlMs }));
+    app.decorate('principals', createPrincipalService({ store, admin: app.kafka.admin }));
+    await app.register(authenticated(principalRoutes), { prefix: '/api/v1', principals: app.principals });
+  },
+  { name: 'hub-principals', dependencies: ['hub-db', 'hub-kafka'] },
+);
