@@ -152,7 +152,7 @@ export async function openConnectorParts({ config, log }: { config: ConnectorCon
     positions,
     async close() {
       await sink.close();
-      await reader.close().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'source did not close cleanly'));
+      await reader.close().catch((err: unknown) => log.warn({ err }, 'source did not close cleanly'));
     },
   };
 }

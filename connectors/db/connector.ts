@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from '../../services/platform/errors.ts';
 import type { Logger } from '../../services/platform/logger.ts';
 import { retry, type RetryOptions } from '../../services/platform/retry.ts';
 import { deadLetterHeaders } from '../../services/contract/headers.ts';
@@ -103,7 +102,7 @@ export function createDbConnector({ config, log: baseLog, retry: retryOverrides 
     retry(() => step(), {
       ...retryOptions,
       ...(signal ? { signal } : {}),
-      onRetry: ({ attempt: n, delayMs, error }) => log.warn({ attempt: n, delayMs, err: errorMessage(error) }, 'transient failure; retrying'),
+      onRetry: ({ attempt: n, delayMs, error }) => log.warn({ attempt: n, delayMs, err: error }, 'transient failure; retrying'),
     });
 
   async function close(): Promise<void> {

@@ -63,7 +63,7 @@ export async function openMariadbSource({
     if (current) return current;
     const c = await mysql.createConnection({ uri: uri.toString(), dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, connectTimeout: 10_000 });
     c.on('error', (err: unknown) => {
-      log.warn({ err: errorMessage(err) }, 'source connection failed');
+      log.warn({ err }, 'source connection failed');
       if (current === c) current = null;
     });
     await c.query('SET time_zone = ?', [timeZone]);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { HubError, errorMessage } from '../../services/platform/errors.ts';
+import { HubError } from '../../services/platform/errors.ts';
 import { toHubKafkaError } from '../../services/platform/kafka/client.ts';
 import type { Logger } from '../../services/platform/logger.ts';
 import { connectorOffsetsTopic, connectorTransactionalPrefix } from '../../services/contract/names.ts';
@@ -102,7 +102,7 @@ export function createPositionStore(options: PositionStoreOptions): PositionStor
           })().catch((err: unknown) => done(toHubKafkaError(err, `to read ${topic}`)));
         });
       } finally {
-        await consumer.disconnect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'position reader did not disconnect cleanly'));
+        await consumer.disconnect().catch((err: unknown) => log.warn({ err }, 'position reader did not disconnect cleanly'));
       }
       // A tombstone (null value) for the connector's key resets it to the start.
       if (!found) return null;

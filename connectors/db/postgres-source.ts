@@ -62,7 +62,7 @@ export async function openPostgresSource({
     options: '-c TimeZone=UTC -c DateStyle=ISO,YMD',
     types,
   });
-  pool.on('error', (err) => log.warn({ err: errorMessage(err) }, 'idle source connection failed'));
+  pool.on('error', (err) => log.warn({ err }, 'idle source connection failed'));
   const executor: SqlExecutor = {
     async query(sql, params) {
       try {

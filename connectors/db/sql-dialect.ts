@@ -1,3 +1,4 @@
+import { HubError } from '../../services/platform/errors.ts';
 /**
  * Identifiers from a connector's config end up in SQL text, so they are held to a plain shape
  * (letters, digits, _ and $) and then quoted; values only ever travel as query parameters.
@@ -33,7 +34,7 @@ export interface SqlDialect {
 }
 
 function checked(name: string): string {
-  if (!isSafeIdentifier(name)) throw new Error(`unsafe SQL identifier ${JSON.stringify(name)}`);
+  if (!isSafeIdentifier(name)) throw new HubError('HUB_ERR_CONFIG', `unsafe SQL identifier ${JSON.stringify(name)}`);
   return name;
 }
 

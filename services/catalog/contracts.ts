@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
+import { HubError } from '../platform/errors.ts';
 
 /**
  * A dataset's contract: the schema every provider of the dataset sends and masking reads its
@@ -53,7 +54,7 @@ export interface ContractStore {
 export function createContractStore({ pool }: { pool: Pool }): ContractStore {
   const one = async (db: Db, sql: string, params: unknown[]) => {
     const { rows } = await db.query<Row>(sql, params);
-    if (!rows[0]) throw new Error(`no contract for ${String(params[0])}`);
+    if (!rows[0]) throw new HubError('HUB_ERR_NOT_FOUND', `no contract for ${String(params[0])}`);
     return toContract(rows[0]);
   };
   return {

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Redis } from '../platform/redis.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { PoolClient } from '../platform/db/pool.ts';
-import { errorMessage } from '../platform/errors.ts';
 
 /** Fingerprint of what a source sent for a key: the record exactly as received. */
 export function contentHash(value: unknown): string {
@@ -30,7 +29,7 @@ export function createDedup({ redis, log }: { redis: Redis; log: Logger }): Dedu
   let warned = false;
   const redisKey = (dataset: string, provider: string, key: string) => `dedup:${dataset}:${provider}:${key}`;
   const degrade = (err: unknown) => {
-    if (!warned) logger.warn({ err: errorMessage(err) }, 'Redis unavailable; de-duplicating from Postgres only');
+    if (!warned) logger.warn({ err }, 'Redis unavailable; de-duplicating from Postgres only');
     warned = true;
   };
   return {

@@ -1,7 +1,6 @@
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HubProducer } from '../platform/kafka/producer.ts';
-import { errorMessage } from '../platform/errors.ts';
 
 export interface OutboxRecord {
   topic: string;
@@ -114,7 +113,7 @@ export function createOutboxRelay({
       return running;
     },
     wake() {
-      relay.drain().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'outbox relay failed; retrying on the next tick'));
+      relay.drain().catch((err: unknown) => logger.warn({ err }, 'outbox relay failed; retrying on the next tick'));
     },
     start() {
       if (timer) return;

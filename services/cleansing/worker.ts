@@ -8,7 +8,6 @@ import type { CleansingPipeline } from './pipeline.ts';
 import type { CleansingMetrics } from './metrics.ts';
 import type { OutboxRelay } from './outbox.ts';
 import { TopicFollower } from '../platform/kafka/topic-follower.ts';
-import { errorMessage } from '../platform/errors.ts';
 import { topicSpecs } from '../contract/names.ts';
 
 export interface CleansingWorkerOptions {
@@ -82,7 +81,7 @@ export class CleansingWorker {
         this.#o.metrics.record(outcome);
       } catch (err) {
         // Nothing was committed: kafkajs redelivers from the last resolved offset after a pause.
-        this.#log.warn({ topic: batch.topic, partition: batch.partition, err: errorMessage(err) }, 'landing failed; will retry');
+        this.#log.warn({ topic: batch.topic, partition: batch.partition, err }, 'landing failed; will retry');
         throw err;
       }
       resolveOffset(chunk[chunk.length - 1]!.offset);

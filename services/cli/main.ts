@@ -53,7 +53,7 @@ async function start(config: HubConfig, log: Logger): Promise<void> {
     hub.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        log.error({ err: errorMessage(err) }, 'shutdown failed');
+        log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -1,4 +1,5 @@
 import type { DatasetSchemaJson } from './dataset-schema.ts';
+import { HubError } from '../platform/errors.ts';
 
 /** One problem with one field of one record: what the caller gets back, never a silent drop. */
 export interface FieldError {
@@ -53,11 +54,11 @@ function planField(field: DatasetSchemaJson['fields'][number]): FieldPlan {
   if (Array.isArray(type)) {
     nullable = type.includes('null');
     const rest = type.filter((t) => t !== 'null');
-    if (rest.length !== 1) throw new Error(`field ${field.name}: only ["null", T] unions are supported`);
+    if (rest.length !== 1) throw new HubError('HUB_ERR_CONFIG', `field ${field.name}: only ["null", T] unions are supported`);
     type = rest[0];
   }
   const kind = kindOf(type);
-  if (!kind) throw new Error(`field ${field.name}: unsupported Avro type ${JSON.stringify(type)}`);
+  if (!kind) throw new HubError('HUB_ERR_CONFIG', `field ${field.name}: unsupported Avro type ${JSON.stringify(type)}`);
   return { name: field.name, kind, nullable, hasDefault: 'default' in field, defaultValue: field.default };
 }
 

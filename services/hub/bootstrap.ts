@@ -4,6 +4,7 @@ import type { LocalSecrets } from '../platform/secrets.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import { createPrincipalStore } from '../principals/store.ts';
 import { hubTopics, servicePrincipalName, serviceUsers } from './topology.ts';
+import { HubError } from '../platform/errors.ts';
 
 /** Subjects of the dataset schemas follow Confluent's RecordNameStrategy: the record's full name. */
 export function datasetSubject(schema: DatasetSchema): string {
@@ -38,7 +39,7 @@ export async function bootstrapHub({
   if (created.length > 0) log.info({ topics: created }, 'created hub topics');
   for (const [user, grants] of Object.entries(serviceUsers)) {
     const password = secrets.serviceUsers[user];
-    if (!password) throw new Error(`no generated secret for service user ${user}`);
+    if (!password) throw new HubError('HUB_ERR_CONFIG', `no generated secret for service user ${user}`);
     await admin.upsertUser(user, password);
     await admin.grant(grants.map((g) => ({ ...g, principal: user })));
   }

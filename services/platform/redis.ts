@@ -27,7 +27,7 @@ export async function openRedis({ url, keyPrefix, connectTimeoutMs, log }: Redis
   });
   let warned = false;
   redis.on('error', (err) => {
-    if (!warned) log.warn({ err: errorMessage(err) }, 'Redis connection failed; retrying');
+    if (!warned) log.warn({ err }, 'Redis connection failed; retrying');
     warned = true;
   });
   redis.on('ready', () => {

@@ -7,7 +7,7 @@ import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import type { CatalogService } from '../catalog/service.ts';
-import { HubError, errorMessage } from '../platform/errors.ts';
+import { HubError } from '../platform/errors.ts';
 import { landingTableOf } from '../cleansing/landing/tables.ts';
 import type { MaskKind } from './masking.ts';
 import { projectionOf, type KeyMode } from './share-schema.ts';
@@ -197,7 +197,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
         try {
           out.push(...(await targetsOf(row)).targets);
         } catch (err) {
-          log.error({ grant: row.id, err: errorMessage(err) }, 'cannot stream grant');
+          log.error({ grant: row.id, err }, 'cannot stream grant');
         }
       }
       return out;
@@ -228,9 +228,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
     if (existing.length > 0) {
       await admin
         .deleteTopics(existing)
-        .catch((err: unknown) =>
-          log.warn({ grant: row.id, topics: existing, err: errorMessage(err) }, 'share topics not deleted; access is revoked regardless'),
-        );
+        .catch((err: unknown) => log.warn({ grant: row.id, topics: existing, err }, 'share topics not deleted; access is revoked regardless'));
     }
     if (ended) log.info({ grant: row.id, consumer: row.consumer, reason }, 'grant ended');
   }

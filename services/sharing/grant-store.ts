@@ -1,4 +1,5 @@
 import type { Pool } from '../platform/db/pool.ts';
+import { HubError } from '../platform/errors.ts';
 
 export const grantStatuses = ['pending', 'active', 'expired', 'revoked', 'suspended'] as const;
 export type GrantStatus = (typeof grantStatuses)[number];
@@ -70,7 +71,7 @@ export function createGrantStore({ pool }: { pool: Pool }): GrantStore {
         [g.id, g.consumer, g.purpose, JSON.stringify(g.datasets), g.unmasked, JSON.stringify(g.masking), g.expiresAt, g.salt],
       );
       const row = await this.get(g.id);
-      if (!row) throw new Error(`grant ${g.id} vanished right after its insert`);
+      if (!row) throw new HubError('HUB_ERR_CONFLICT', `grant ${g.id} vanished right after its insert`);
       return row;
     },
     async get(id) {

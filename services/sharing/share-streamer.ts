@@ -4,7 +4,6 @@ import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { HubProducer, OutgoingRecord } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { Logger } from '../platform/logger.ts';
-import { errorMessage } from '../platform/errors.ts';
 import { cleanTopic, groups, topicSpecs } from '../contract/names.ts';
 import { TopicFollower } from '../platform/kafka/topic-follower.ts';
 import type { Projection } from './share-schema.ts';
@@ -143,7 +142,7 @@ export class ShareStreamer {
         clean = m.value === null ? null : await this.#o.registry.decode<Record<string, unknown>>(m.value);
       } catch (err) {
         // A clean record the hub itself wrote and cannot read is a bug, not data: retrying will not help.
-        this.#log.error({ topic: batch.topic, partition: batch.partition, offset: m.offset, err: errorMessage(err) }, 'clean record not decodable; skipped');
+        this.#log.error({ topic: batch.topic, partition: batch.partition, offset: m.offset, err }, 'clean record not decodable; skipped');
         continue;
       }
       for (const t of targets) {

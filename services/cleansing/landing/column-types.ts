@@ -89,7 +89,7 @@ export function toWire(kind: ColumnKind, value: unknown): string | number | bool
       if (Number.isSafeInteger(value)) return value as number;
       break;
   }
-  throw new Error(`expected a ${kind} value, got ${describe(value)}`);
+  throw new HubError('HUB_ERR_INTERNAL', `expected a ${kind} value, got ${describe(value)}`);
 }
 
 /** Turns a column value read through fromColumnSql into the Avro-style value. */

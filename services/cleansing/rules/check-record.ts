@@ -4,6 +4,7 @@ import { fieldShape, type FieldShape } from './field-shape.ts';
 import type { Finding, RuleCheck, Severity } from './finding.ts';
 import { nullAwareRules, ruleChecks } from './registry.ts';
 import { ruleSeverity } from './severity.ts';
+import { HubError } from '../../platform/errors.ts';
 
 export interface CompiledRule {
   readonly field: string;
@@ -24,7 +25,7 @@ export interface CheckOptions {
 const compiled = new WeakMap<DatasetSchemaJson, readonly CompiledRule[]>();
 
 function fail(schema: DatasetSchemaJson, field: string, what: string): never {
-  throw new Error(`${schema.dataset}: field "${field}": ${what}`);
+  throw new HubError('HUB_ERR_CONFIG', `${schema.dataset}: field "${field}": ${what}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { calendarDay, chinaToday } from './dates.ts';
 import { wrongType, type RuleCheck } from './finding.ts';
 import { isProvinceCode } from './regions.ts';
+import { HubError } from '../../platform/errors.ts';
 
 /** ISO 7064 MOD 11-2 weights 2^(17-i) mod 11, as GB 11643-1999 prints them. */
 const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -16,7 +17,7 @@ const residencePermitRegions = new Set(['810000', '820000', '830000']);
 
 /** The GB 11643 check character for the first 17 digits. */
 export function residentIdCheckChar(first17: string): string {
-  if (!/^\d{17}$/.test(first17)) throw new Error('a resident ID check character needs exactly 17 digits');
+  if (!/^\d{17}$/.test(first17)) throw new HubError('HUB_ERR_INTERNAL', 'a resident ID check character needs exactly 17 digits');
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(first17.charAt(i)) * (weights[i] ?? 0);
   return checkChars.charAt(sum % 11);

@@ -1,5 +1,6 @@
 import { wrongType, type RuleCheck } from './finding.ts';
 import { isProvinceCode } from './regions.ts';
+import { HubError } from '../../platform/errors.ts';
 
 /** GB 32100-2015 character set: digits and capitals without I, O, S, V, Z; a character's value is its index. */
 export const usccAlphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
@@ -38,11 +39,11 @@ function charValue(c: string): number {
 
 /** The GB 32100 (MOD 31) check character for the first 17 characters. */
 export function usccCheckChar(first17: string): string {
-  if (first17.length !== 17) throw new Error('a USCC check character needs exactly 17 characters');
+  if (first17.length !== 17) throw new HubError('HUB_ERR_INTERNAL', 'a USCC check character needs exactly 17 characters');
   let sum = 0;
   for (let i = 0; i < 17; i++) {
     const v = charValue(first17.charAt(i));
-    if (v < 0) throw new Error(`"${first17.charAt(i)}" is not in the USCC character set`);
+    if (v < 0) throw new HubError('HUB_ERR_INTERNAL', `"${first17.charAt(i)}" is not in the USCC character set`);
     sum += v * (usccWeights[i] ?? 0);
   }
   return usccAlphabet.charAt((31 - (sum % 31)) % 31);
@@ -50,7 +51,7 @@ export function usccCheckChar(first17: string): string {
 
 /** The GB 11714 (MOD 11) check character of an organization code body (A=10 ... Z=35). */
 export function orgCodeCheckChar(first8: string): string {
-  if (!/^[0-9A-Z]{8}$/.test(first8)) throw new Error('an organization code check character needs 8 digits or capitals');
+  if (!/^[0-9A-Z]{8}$/.test(first8)) throw new HubError('HUB_ERR_INTERNAL', 'an organization code check character needs 8 digits or capitals');
   let sum = 0;
   for (let i = 0; i < 8; i++) sum += Number.parseInt(first8.charAt(i), 36) * (orgCodeWeights[i] ?? 0);
   const check = 11 - (sum % 11);

@@ -61,7 +61,7 @@ export async function openPool({ url, schema, poolMax, connectTimeoutMs, log }: 
       application_name: 'gov-data-hub',
     });
   let pool = make();
-  pool.on('error', (err) => log.warn({ err: errorMessage(err) }, 'idle Postgres connection failed'));
+  pool.on('error', (err) => log.warn({ err }, 'idle Postgres connection failed'));
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
   } catch (err) {
@@ -75,7 +75,7 @@ export async function openPool({ url, schema, poolMax, connectTimeoutMs, log }: 
           : new HubError('HUB_ERR_STARTUP', `cannot create the database of ${redactUrl(url)}: ${errorMessage(inner)}`);
       }
       pool = make();
-      pool.on('error', (e) => log.warn({ err: errorMessage(e) }, 'idle Postgres connection failed'));
+      pool.on('error', (e) => log.warn({ err: e }, 'idle Postgres connection failed'));
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       return pool;
     }

@@ -5,6 +5,7 @@ import { gb4658Education } from './gb4658-education.ts';
 import { iso4217Currencies } from './iso4217.ts';
 import { isLicenseTypeCode } from './license-type.ts';
 import { samrEnterpriseTypes } from './samr-enterprise-type.ts';
+import { HubError } from '../../../platform/errors.ts';
 
 /** A code list a `code-list:<name>` rule names. */
 export interface CodeList {
@@ -40,6 +41,6 @@ export const codeLists: Readonly<Record<string, CodeList>> = Object.fromEntries(
 /** The named list; an unknown name is a programming error (a schema names a list the hub lacks). */
 export function codeListNamed(name: string): CodeList {
   const list = codeLists[name];
-  if (list === undefined) throw new Error(`unknown code list "${name}"; known lists: ${Object.keys(codeLists).join(', ')}`);
+  if (list === undefined) throw new HubError('HUB_ERR_CONFIG', `unknown code list "${name}"; known lists: ${Object.keys(codeLists).join(', ')}`);
   return list;
 }
