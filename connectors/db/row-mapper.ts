@@ -8,26 +8,30 @@ import { deadLetterHeaders, ingestHeaders } from '../../services/contract/header
 import { parseDbTime } from './db-time.ts';
 import { connectorHeaders } from './headers.ts';
 import type { SourceRow } from './position.ts';
+import { type FieldType, typeOfField } from '../../services/contract/field-kind.ts';
 
 type FieldKind = 'string' | 'integer' | 'double' | 'boolean' | 'date' | 'timestamp' | 'other';
 
-function kindOf(type: unknown): FieldKind {
-  if (Array.isArray(type)) return kindOf(type.find((t) => t !== 'null'));
-  if (typeof type === 'string') {
-    if (type === 'string') return 'string';
-    if (type === 'int' || type === 'long') return 'integer';
-    if (type === 'float' || type === 'double') return 'double';
-    if (type === 'boolean') return 'boolean';
-    return 'other';
+/** The driver-value view of a field's kind (decided once, in contract/field-kind.ts). */
+function kindOf(type: FieldType): FieldKind {
+  switch (type.kind) {
+    case 'string':
+    case 'enum':
+      return 'string';
+    case 'int':
+    case 'long':
+      return 'integer';
+    case 'float':
+    case 'double':
+      return 'double';
+    case 'boolean':
+    case 'date':
+      return type.kind;
+    case 'timestamp-millis':
+      return 'timestamp';
+    default:
+      return 'other';
   }
-  if (type && typeof type === 'object') {
-    const o = type as { type?: unknown; logicalType?: unknown };
-    if (o.logicalType === 'date') return 'date';
-    if (o.logicalType === 'timestamp-millis' || o.logicalType === 'local-timestamp-millis') return 'timestamp';
-    if (o.type === 'enum') return 'string';
-    return kindOf(o.type);
-  }
-  return 'other';
 }
 
 const decimalText = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
@@ -106,7 +110,7 @@ export interface RowMapperOptions {
 export function createRowMapper(options: RowMapperOptions): RowMapper {
   const { schema, registry, schemaId, timeZone } = options;
   const coercer = createRecordCoercer(schema);
-  const kinds = new Map(schema.fields.map((f) => [f.name, kindOf(f.type)]));
+  const kinds = new Map(schema.fields.map((f) => [f.name, kindOf(typeOfField(schema, f.name))]));
 
   const deadLetter = (row: SourceRow, errors: FieldError[], at: string): OutgoingRecord => ({
     key: schema.businessKey.map((f) => (row.values[f] === null || row.values[f] === undefined ? '' : String(row.values[f]))).join('|'),

@@ -64,7 +64,7 @@ const profiles = new WeakMap<DatasetSchemaJson, ReadonlyMap<string, StringProfil
 function stringProfiles(schema: DatasetSchemaJson): ReadonlyMap<string, StringProfile> {
   let map = profiles.get(schema);
   if (map === undefined) {
-    map = new Map(schema.fields.filter((f) => fieldShape(f).kind === 'string').map((f) => [f.name, profileOf(f)]));
+    map = new Map(schema.fields.filter((f) => fieldShape(schema, f).kind === 'string').map((f) => [f.name, profileOf(f)]));
     profiles.set(schema, map);
   }
   return map;

@@ -1,4 +1,5 @@
 import type { DatasetSchemaJson } from './dataset-schema.ts';
+import { type FieldType, typeOfField } from './field-kind.ts';
 import { HubError } from '../platform/errors.ts';
 
 /** One problem with one field of one record: what the caller gets back, never a silent drop. */
@@ -32,34 +33,36 @@ const int32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
 /** Timestamps without a zone are Beijing time: the hub serves mainland departments. */
 const defaultZone = '+08:00';
 
-function kindOf(type: unknown): Kind | null {
-  if (typeof type === 'string') {
-    if (type === 'string' || type === 'int' || type === 'long' || type === 'double' || type === 'boolean') return { t: type };
-    if (type === 'float') return { t: 'double' };
-    return null;
+/** How a field of the schema is coerced, from its one classification (field-kind.ts); null: the hub cannot take it. */
+function kindOf(type: FieldType): Kind | null {
+  switch (type.kind) {
+    case 'string':
+    case 'int':
+    case 'long':
+    case 'double':
+    case 'boolean':
+    case 'date':
+      return { t: type.kind };
+    case 'float':
+      return { t: 'double' };
+    case 'timestamp-millis':
+      return { t: 'timestamp' };
+    case 'enum':
+      return { t: 'enum', symbols: type.symbols };
+    default:
+      return null;
   }
-  if (type && typeof type === 'object' && !Array.isArray(type)) {
-    const o = type as { type?: unknown; logicalType?: unknown; symbols?: unknown };
-    if (o.type === 'int' && o.logicalType === 'date') return { t: 'date' };
-    if (o.type === 'long' && (o.logicalType === 'timestamp-millis' || o.logicalType === 'local-timestamp-millis')) return { t: 'timestamp' };
-    if (o.type === 'enum' && Array.isArray(o.symbols)) return { t: 'enum', symbols: o.symbols as string[] };
-    return kindOf(o.type);
-  }
-  return null;
 }
 
-function planField(field: DatasetSchemaJson['fields'][number]): FieldPlan {
-  let type = field.type;
-  let nullable = false;
-  if (Array.isArray(type)) {
-    nullable = type.includes('null');
-    const rest = type.filter((t) => t !== 'null');
-    if (rest.length !== 1) throw new HubError('HUB_ERR_CONFIG', `field ${field.name}: only ["null", T] unions are supported`);
-    type = rest[0];
+function planField(schema: DatasetSchemaJson, field: DatasetSchemaJson['fields'][number]): FieldPlan {
+  const type = field.type;
+  if (Array.isArray(type) && type.filter((t) => t !== 'null').length !== 1) {
+    throw new HubError('HUB_ERR_CONFIG', `field ${field.name}: only ["null", T] unions are supported`);
   }
-  const kind = kindOf(type);
+  const fieldType = typeOfField(schema, field.name);
+  const kind = kindOf(fieldType);
   if (!kind) throw new HubError('HUB_ERR_CONFIG', `field ${field.name}: unsupported Avro type ${JSON.stringify(type)}`);
-  return { name: field.name, kind, nullable, hasDefault: 'default' in field, defaultValue: field.default };
+  return { name: field.name, kind, nullable: fieldType.nullable, hasDefault: 'default' in field, defaultValue: field.default };
 }
 
 function parseDate(s: string): number | null {
@@ -138,7 +141,7 @@ export interface RecordCoercer {
  * field that is wrong. Unknown fields are errors: nothing a provider sends is dropped silently.
  */
 export function createRecordCoercer(schema: DatasetSchemaJson): RecordCoercer {
-  const plans = schema.fields.map(planField);
+  const plans = schema.fields.map((f) => planField(schema, f));
   const known = new Set(plans.map((p) => p.name));
   return {
     fieldNames: plans.map((p) => p.name),

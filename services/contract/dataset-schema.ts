@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { HubError } from '../platform/errors.ts';
+import { type FieldKind, fieldTypesOf } from './field-kind.ts';
 
 /**
  * The hub's dataset schemas: one Avro record per `.avsc` file under `schemas/<layer>/<name>.avsc`,
@@ -108,6 +109,9 @@ export interface DatasetField {
   readonly grade: Grade;
   readonly rules: readonly string[];
   readonly doc: string;
+  /** Decided once, at parse time, by field-kind.ts. */
+  readonly kind: FieldKind;
+  readonly nullable: boolean;
 }
 
 export interface FieldSchemaJson {
@@ -187,56 +191,24 @@ function isChineseDoc(doc: unknown): doc is string {
   return typeof doc === 'string' && doc.trim() !== '' && hanPattern.test(doc);
 }
 
-/** Named types (enum, fixed, record) defined anywhere in a schema, by short and full name. */
-function collectNamedTypes(schema: unknown, namespace: string, into: Map<string, Record<string, unknown>>): void {
-  if (isArray(schema)) {
-    for (const branch of schema) collectNamedTypes(branch, namespace, into);
-    return;
+/** The kind rules care about, from the field's one classification (field-kind.ts). */
+function ruleKind(kind: FieldKind): Kind {
+  switch (kind) {
+    case 'int':
+    case 'long':
+    case 'float':
+    case 'double':
+      return 'number';
+    case 'timestamp-millis':
+    case 'timestamp-micros':
+      return 'timestamp';
+    default:
+      return kind;
   }
-  if (!isObject(schema)) return;
-  let ns = namespace;
-  if (typeof schema.name === 'string' && (schema.type === 'enum' || schema.type === 'fixed' || schema.type === 'record')) {
-    if (typeof schema.namespace === 'string') ns = schema.namespace;
-    const full = schema.name.includes('.') ? schema.name : ns ? `${ns}.${schema.name}` : schema.name;
-    into.set(schema.name, schema);
-    into.set(full, schema);
-  }
-  if (isArray(schema.fields)) {
-    for (const field of schema.fields) if (isObject(field)) collectNamedTypes(field.type, ns, into);
-  }
-  collectNamedTypes(schema.items, ns, into);
-  collectNamedTypes(schema.values, ns, into);
 }
 
-function kindOf(type: unknown, named: ReadonlyMap<string, Record<string, unknown>>): Kind {
-  if (typeof type === 'string') {
-    switch (type) {
-      case 'string':
-        return 'string';
-      case 'int':
-      case 'long':
-      case 'float':
-      case 'double':
-        return 'number';
-      case 'boolean':
-        return 'boolean';
-      case 'bytes':
-        return 'bytes';
-      default: {
-        const def = named.get(type);
-        return def === undefined ? 'other' : kindOf(def, named);
-      }
-    }
-  }
-  if (!isObject(type)) return 'other';
-  const logical = type.logicalType;
-  if (logical === 'date' && type.type === 'int') return 'date';
-  if ((logical === 'timestamp-millis' || logical === 'timestamp-micros') && type.type === 'long') return 'timestamp';
-  if (logical === 'decimal' && (type.type === 'bytes' || type.type === 'fixed')) return 'decimal';
-  if (type.type === 'enum') return 'enum';
-  if (type.type === 'record' || type.type === 'array' || type.type === 'map' || type.type === 'fixed') return 'other';
-  return kindOf(type.type, named);
-}
+/** What the landing databases can hold: one flat column per field. */
+const landable: ReadonlySet<FieldKind> = new Set(['string', 'enum', 'boolean', 'int', 'long', 'float', 'double', 'date', 'timestamp-millis']);
 
 /** Every enum declares a default symbol, so that adding a symbol later stays readable by old readers. */
 function checkEnums(type: unknown, file: string, field: string): void {
@@ -291,8 +263,10 @@ export function validateSchemaConvention(json: unknown, file: string): SchemaCon
   }
 
   if (!isArray(json.fields) || json.fields.length === 0) throw configError(file, 'the record has no fields');
-  const named = new Map<string, Record<string, unknown>>();
-  collectNamedTypes(json, '', named);
+  for (const [index, raw] of json.fields.entries()) {
+    if (!isObject(raw) || typeof raw.name !== 'string') throw configError(file, `field #${index + 1} has no name`);
+  }
+  const types = fieldTypesOf(json as unknown as DatasetSchemaJson);
 
   const fields: DatasetField[] = [];
   const byName = new Map<string, { kind: Kind; nullable: boolean; rules: readonly string[] }>();
@@ -329,8 +303,15 @@ export function validateSchemaConvention(json: unknown, file: string): SchemaCon
     if (!isArray(rules) || !rules.every((r): r is string => typeof r === 'string')) {
       throw configError(file, `field "${name}": "rules" must be an array of rule names`);
     }
-    byName.set(name, { kind: kindOf(type, named), nullable, rules });
-    fields.push({ name, grade, rules, doc: raw.doc });
+    const fieldType = types.get(name)!;
+    if (!landable.has(fieldType.kind)) {
+      throw configError(
+        file,
+        `field "${name}" is ${fieldType.kind === 'other' ? 'not a single flat value' : fieldType.kind}: the base and theme databases hold strings, enums, booleans, numbers, dates and millisecond timestamps`,
+      );
+    }
+    byName.set(name, { kind: ruleKind(fieldType.kind), nullable, rules });
+    fields.push({ name, grade, rules, doc: raw.doc, kind: fieldType.kind, nullable });
   }
 
   for (const field of fields) {

@@ -2,6 +2,7 @@ import { shareTopic } from '../contract/names.ts';
 import { HubError } from '../platform/errors.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import { defaultMaskKind, isMaskKind, maskHash, maskProblem, maskValue, type FieldShape, type MaskKind, type MaskTarget } from './masking.ts';
+import type { FieldKind } from '../contract/field-kind.ts';
 
 export const sensitiveGrade = 3;
 
@@ -47,20 +48,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 const primitives = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 
-function shapeOf(type: unknown, named: ReadonlyMap<string, Record<string, unknown>>): FieldShape {
-  if (typeof type === 'string') {
-    if (type === 'string') return 'string';
-    if (type === 'int' || type === 'long' || type === 'float' || type === 'double') return 'number';
-    if (type === 'boolean') return 'boolean';
-    const def = named.get(type);
-    return def ? shapeOf(def, named) : 'other';
+/** The masking view of a field's kind (decided once, in contract/field-kind.ts). */
+function shapeOf(kind: FieldKind): FieldShape {
+  switch (kind) {
+    case 'string':
+    case 'enum':
+    case 'boolean':
+    case 'date':
+      return kind;
+    case 'int':
+    case 'long':
+    case 'float':
+    case 'double':
+      return 'number';
+    case 'timestamp-millis':
+    case 'timestamp-micros':
+      return 'timestamp';
+    default:
+      return 'other';
   }
-  if (!isObject(type)) return 'other';
-  if (type.logicalType === 'date' && type.type === 'int') return 'date';
-  if ((type.logicalType === 'timestamp-millis' || type.logicalType === 'timestamp-micros') && type.type === 'long') return 'timestamp';
-  if (type.type === 'enum') return 'enum';
-  if (typeof type.type === 'string' && primitives.has(type.type) && type.logicalType === undefined) return shapeOf(type.type, named);
-  return 'other';
 }
 
 function collectNamed(type: unknown, into: Map<string, Record<string, unknown>>, ns: string): void {
@@ -105,6 +111,7 @@ const invalid = (message: string) => new HubError('HUB_ERR_UNPROCESSABLE', messa
 export function projectionOf({ grantId, dataset, fields, unmasked = [], masking = {}, salt }: ProjectionInput): Projection {
   const json = dataset.json;
   const byName = new Map(json.fields.map((f) => [f.name, f]));
+  const kinds = new Map(dataset.fields.map((f) => [f.name, f.kind]));
   if (fields.length === 0) throw invalid(`${dataset.dataset}: a grant names at least one field`);
   const unknown = fields.filter((f) => !byName.has(f));
   if (unknown.length > 0) throw invalid(`${dataset.dataset} has no field ${unknown.join(', ')}`);
@@ -123,7 +130,7 @@ export function projectionOf({ grantId, dataset, fields, unmasked = [], masking 
   // Granted fields keep the dataset's order, whatever order the grant lists them in.
   for (const f of json.fields.filter((x) => fields.includes(x.name))) {
     const raw = Array.isArray(f.type) ? (f.type as unknown[]).find((t) => t !== 'null') : f.type;
-    const target: MaskTarget = { name: f.name, shape: shapeOf(raw, named), rules: f.rules ?? [] };
+    const target: MaskTarget = { name: f.name, shape: shapeOf(kinds.get(f.name) ?? 'other'), rules: f.rules ?? [] };
     const override = qualified(f.name)
       .map((k) => masking[k])
       .find((k) => k !== undefined);

@@ -140,8 +140,27 @@ describe('validateSchemaConvention', () => {
     expect(c.dataset).toBe('base.natural_person');
     expect(c.layer).toBe('base');
     expect(c.businessKey).toEqual(['id_number']);
-    expect(c.fields[0]).toEqual({ name: 'id_number', grade: 4, rules: ['required', 'resident-id'], doc: '公民身份号码（18位，GB 11643 校验码）' });
-    expect(c.fields.find((f) => f.name === 'gender')?.rules).toEqual([]);
+    expect(c.fields[0]).toEqual({
+      name: 'id_number',
+      grade: 4,
+      rules: ['required', 'resident-id'],
+      doc: '公民身份号码（18位，GB 11643 校验码）',
+      kind: 'string',
+      nullable: false,
+    });
+    expect(c.fields.find((f) => f.name === 'gender')).toMatchObject({ rules: [], kind: 'enum' });
+    expect(c.fields.find((f) => f.name === 'birth_date')).toMatchObject({ kind: 'date' });
+  });
+
+  it('decides each field kind once, and refuses kinds the landing databases cannot hold', () => {
+    const micros = messageFor((j) => {
+      (j.fields as Record<string, unknown>[]).push({ name: 'seen_at', type: { type: 'long', logicalType: 'timestamp-micros' }, doc: '微秒时间', grade: 1 });
+    });
+    expect(micros).toMatch(/field "seen_at" is timestamp-micros: the base and theme databases hold/);
+    const nested = messageFor((j) => {
+      (j.fields as Record<string, unknown>[]).push({ name: 'tags', type: { type: 'array', items: 'string' }, doc: '标签', grade: 1 });
+    });
+    expect(nested).toMatch(/field "tags" is not a single flat value/);
   });
 
   it('rejects a record without businessKey', () => {

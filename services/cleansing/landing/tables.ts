@@ -3,6 +3,7 @@ import { quoteIdent, withTransaction, type Pool, type PoolClient } from '../../p
 import { HubError } from '../../platform/errors.ts';
 import type { DatasetSchema } from '../../contract/dataset-schema.ts';
 import { canonicalPgType, pgTypes, type ColumnKind } from './column-types.ts';
+import { type FieldType, typeOfField } from '../../contract/field-kind.ts';
 
 export interface LandingColumn {
   field: string;
@@ -30,42 +31,24 @@ function checkIdentifier(dataset: string, what: string, name: string): string {
   return name;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A field's landing kind; null when the type cannot be one flat column. Registers enums it defines. */
-function kindOf(type: unknown, namespace: string, enums: Set<string>): ColumnKind | null {
-  if (Array.isArray(type)) {
-    const rest = type.filter((t) => t !== 'null');
-    return rest.length === 1 ? kindOf(rest[0], namespace, enums) : null;
+/** A field's landing column kind, from its one classification (field-kind.ts); null when it cannot be one flat column. */
+function kindOf(type: FieldType): ColumnKind | null {
+  switch (type.kind) {
+    case 'string':
+    case 'int':
+    case 'long':
+    case 'double':
+    case 'boolean':
+    case 'enum':
+    case 'date':
+      return type.kind;
+    case 'float':
+      return 'double';
+    case 'timestamp-millis':
+      return 'timestamp';
+    default:
+      return null;
   }
-  if (typeof type === 'string') {
-    switch (type) {
-      case 'string':
-      case 'int':
-      case 'long':
-      case 'double':
-      case 'boolean':
-        return type;
-      case 'float':
-        return 'double';
-      default:
-        return enums.has(type) ? 'enum' : null;
-    }
-  }
-  if (!isObject(type)) return null;
-  if (type.type === 'enum' && typeof type.name === 'string') {
-    const ns = typeof type.namespace === 'string' ? type.namespace : namespace;
-    enums.add(type.name);
-    enums.add(type.name.includes('.') ? type.name : `${ns}.${type.name}`);
-    return 'enum';
-  }
-  const logical = type.logicalType;
-  if (logical === 'date' && type.type === 'int') return 'date';
-  if ((logical === 'timestamp-millis' || logical === 'local-timestamp-millis') && type.type === 'long') return 'timestamp';
-  if (logical === 'timestamp-micros' || logical === 'local-timestamp-micros' || logical === 'decimal') return null;
-  return kindOf(type.type, namespace, enums);
 }
 
 /** Postgres schema = `${schemaPrefix}${layer}` (layer base|theme), table = the dataset's name part (base.natural_person -> natural_person), history = `${table}_history`. */
@@ -75,11 +58,10 @@ export function landingTableOf(dataset: DatasetSchema, schemaPrefix: string): La
   const schema = checkIdentifier(id, 'schema', `${schemaPrefix}${dataset.layer}`);
   const table = checkIdentifier(id, 'table', name);
   const history = checkIdentifier(id, 'history table', `${name}_history`);
-  const enums = new Set<string>();
   const columns = dataset.json.fields.map((field): LandingColumn => {
     const column = checkIdentifier(id, `column of field ${field.name}`, field.name);
     if (column.startsWith('_')) throw new HubError('HUB_ERR_CONFIG', `${id}: field "${field.name}": names starting with "_" are reserved for landing metadata`);
-    const kind = kindOf(field.type, dataset.json.namespace, enums);
+    const kind = kindOf(typeOfField(dataset.json, field.name));
     if (kind === null)
       throw new HubError(
         'HUB_ERR_CONFIG',

@@ -39,7 +39,7 @@ export function compileRules(schema: DatasetSchemaJson): readonly CompiledRule[]
   const names = new Set(schema.fields.map((f) => f.name));
   const rules: CompiledRule[] = [];
   for (const field of schema.fields) {
-    const shape = fieldShape(field);
+    const shape = fieldShape(schema, field);
     for (const rule of field.rules ?? []) {
       const parsed = parseRule(rule);
       if (parsed === null) fail(schema, field.name, `unknown rule "${rule}"`);
