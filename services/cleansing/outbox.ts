@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { HubProducer } from '../platform/kafka/producer.ts';
+import { type HubProducer, sendInOrder } from '../platform/kafka/producer.ts';
 
 export interface OutboxRecord {
   topic: string;
@@ -32,11 +32,6 @@ export interface OutboxRelay {
  * the same transaction that locked them. A crash between send and delete sends a row twice, which
  * compacted clean topics and id-carrying alerts absorb.
  */
-/** Well under the broker's default message.max.bytes (1 MiB), which bounds a partition's record batch. */
-const maxSendBytes = 512 * 1024;
-const rowBytes = (r: { key: string | null; value: Buffer; headers: Record<string, string> }) =>
-  r.value.length + Buffer.byteLength(r.key ?? '') + Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(String(v)), 0) + 64;
-
 export function createOutboxRelay({
   pool,
   producer,
@@ -67,19 +62,10 @@ export function createOutboxRelay({
         await client.query('COMMIT');
         return 0;
       }
-      // One send per topic run, cut so that no produce request passes the broker's batch size limit.
-      let i = 0;
-      while (i < rows.length) {
-        const topic = rows[i]!.topic;
-        let j = i;
-        let bytes = 0;
-        while (j < rows.length && rows[j]!.topic === topic && (j === i || bytes + rowBytes(rows[j]!) <= maxSendBytes)) bytes += rowBytes(rows[j++]!);
-        await producer.send(
-          topic,
-          rows.slice(i, j).map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-        );
-        i = j;
-      }
+      await sendInOrder(
+        producer,
+        rows.map((r) => ({ topic: r.topic, record: { key: r.key, value: r.value, headers: r.headers } })),
+      );
       await client.query('DELETE FROM cleansing_outbox WHERE id = ANY($1)', [rows.map((r) => r.id)]);
       await client.query('COMMIT');
       return rows.length;

@@ -1,7 +1,7 @@
 import type { EachBatchPayload } from 'kafkajs';
 import type { Kafka } from '../platform/kafka/client.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
-import type { HubProducer, OutgoingRecord } from '../platform/kafka/producer.ts';
+import { type HubProducer, type OutgoingRecord, sendInOrder } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { Logger } from '../platform/logger.ts';
 import { cleanTopic, groups, topicSpecs } from '../contract/names.ts';
@@ -114,18 +114,8 @@ export class ShareStreamer {
     return run;
   }
 
-  async #sendAll(records: readonly { topic: string; record: OutgoingRecord }[]): Promise<void> {
-    let i = 0;
-    while (i < records.length) {
-      const topic = records[i]!.topic;
-      let j = i;
-      while (j < records.length && records[j]!.topic === topic) j++;
-      await this.#o.producer.send(
-        topic,
-        records.slice(i, j).map((r) => r.record),
-      );
-      i = j;
-    }
+  #sendAll(records: readonly { topic: string; record: OutgoingRecord }[]): Promise<void> {
+    return sendInOrder(this.#o.producer, records);
   }
 
   async #onBatch(

@@ -71,3 +71,33 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
     close: () => producer.disconnect(),
   };
 }
+
+/** Well under the broker's default message.max.bytes (1 MiB), which bounds a partition's record batch. */
+const maxSendBytes = 512 * 1024;
+
+const recordBytes = (r: OutgoingRecord) =>
+  (r.value?.length ?? 0) +
+  (r.key === null ? 0 : typeof r.key === 'string' ? Buffer.byteLength(r.key) : r.key.length) +
+  Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length), 0) +
+  64;
+
+/**
+ * Sends records bound for several topics in their order: one send per run of the same topic, cut
+ * so that no produce request passes the broker's batch size limit.
+ */
+export async function sendInOrder(producer: HubProducer, records: readonly { topic: string; record: OutgoingRecord }[]): Promise<void> {
+  let i = 0;
+  while (i < records.length) {
+    const topic = records[i]!.topic;
+    let j = i;
+    let bytes = 0;
+    while (j < records.length && records[j]!.topic === topic && (j === i || bytes + recordBytes(records[j]!.record) <= maxSendBytes)) {
+      bytes += recordBytes(records[j++]!.record);
+    }
+    await producer.send(
+      topic,
+      records.slice(i, j).map((r) => r.record),
+    );
+    i = j;
+  }
+}
