@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import { HubError } from '../platform/errors.ts';
-import { type FieldKind, fieldTypesOf } from './field-kind.ts';
+import { type CoarseKind, coarseKind, type FieldKind, fieldTypesOf } from './field-kind.ts';
 
 /**
  * The hub's dataset schemas: one Avro record per `.avsc` file under `schemas/<layer>/<name>.avsc`,
@@ -53,7 +53,7 @@ export const schemaRules = [
 export type SchemaRuleName = (typeof schemaRules)[number];
 
 /** What a field's (non-null) type is, as far as rules care. */
-type Kind = 'string' | 'number' | 'decimal' | 'date' | 'timestamp' | 'boolean' | 'enum' | 'bytes' | 'other';
+type Kind = CoarseKind;
 
 type ParamKind = 'none' | 'list' | 'length' | 'field';
 
@@ -191,22 +191,6 @@ function isChineseDoc(doc: unknown): doc is string {
   return typeof doc === 'string' && doc.trim() !== '' && hanPattern.test(doc);
 }
 
-/** The kind rules care about, from the field's one classification (field-kind.ts). */
-function ruleKind(kind: FieldKind): Kind {
-  switch (kind) {
-    case 'int':
-    case 'long':
-    case 'float':
-    case 'double':
-      return 'number';
-    case 'timestamp-millis':
-    case 'timestamp-micros':
-      return 'timestamp';
-    default:
-      return kind;
-  }
-}
-
 /** What the landing databases can hold: one flat column per field. */
 const landable: ReadonlySet<FieldKind> = new Set(['string', 'enum', 'boolean', 'int', 'long', 'float', 'double', 'date', 'timestamp-millis']);
 
@@ -310,7 +294,7 @@ export function validateSchemaConvention(json: unknown, file: string): SchemaCon
         `field "${name}" is ${fieldType.kind === 'other' ? 'not a single flat value' : fieldType.kind}: the base and theme databases hold strings, enums, booleans, numbers, dates and millisecond timestamps`,
       );
     }
-    byName.set(name, { kind: ruleKind(fieldType.kind), nullable, rules });
+    byName.set(name, { kind: coarseKind(fieldType.kind), nullable, rules });
     fields.push({ name, grade, rules, doc: raw.doc, kind: fieldType.kind, nullable });
   }
 

@@ -110,3 +110,21 @@ export function fieldTypesOf(schema: {
 export function typeOfField(schema: Parameters<typeof fieldTypesOf>[0], field: string): FieldType {
   return fieldTypesOf(schema).get(field) ?? { kind: 'other', nullable: false, symbols: [] };
 }
+
+/** A kind without its width: the numbers are one, the timestamps are one (what rules and masking care about). */
+export type CoarseKind = 'string' | 'enum' | 'boolean' | 'number' | 'decimal' | 'date' | 'timestamp' | 'bytes' | 'other';
+
+export function coarseKind(kind: FieldKind): CoarseKind {
+  switch (kind) {
+    case 'int':
+    case 'long':
+    case 'float':
+    case 'double':
+      return 'number';
+    case 'timestamp-millis':
+    case 'timestamp-micros':
+      return 'timestamp';
+    default:
+      return kind;
+  }
+}

@@ -2,7 +2,7 @@ import { shareTopic } from '../contract/names.ts';
 import { HubError } from '../platform/errors.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import { defaultMaskKind, isMaskKind, maskHash, maskProblem, maskValue, type FieldShape, type MaskKind, type MaskTarget } from './masking.ts';
-import type { FieldKind } from '../contract/field-kind.ts';
+import { coarseKind, type FieldKind } from '../contract/field-kind.ts';
 
 export const sensitiveGrade = 3;
 
@@ -50,23 +50,8 @@ const primitives = new Set(['null', 'boolean', 'int', 'long', 'float', 'double',
 
 /** The masking view of a field's kind (decided once, in contract/field-kind.ts). */
 function shapeOf(kind: FieldKind): FieldShape {
-  switch (kind) {
-    case 'string':
-    case 'enum':
-    case 'boolean':
-    case 'date':
-      return kind;
-    case 'int':
-    case 'long':
-    case 'float':
-    case 'double':
-      return 'number';
-    case 'timestamp-millis':
-    case 'timestamp-micros':
-      return 'timestamp';
-    default:
-      return 'other';
-  }
+  const coarse = coarseKind(kind);
+  return coarse === 'decimal' || coarse === 'bytes' ? 'other' : coarse;
 }
 
 function collectNamed(type: unknown, into: Map<string, Record<string, unknown>>, ns: string): void {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppDeps } from '../../services/hub/build-app.ts';
 import { ensureServicePrincipal } from '../../services/hub/bootstrap.ts';
 import { servicePrincipalName } from '../../services/hub/topology.ts';
@@ -8,7 +8,7 @@ import { newToken } from '../../services/platform/crypto.ts';
 import type { PrincipalCredentials, Role } from '../../services/principals/types.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
 import { createTestDb, type TestDb } from './db.ts';
-import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
+import { startCleansingWorkers } from '../../services/cleansing/workers.ts';
 import type { CleansingWorker } from '../../services/cleansing/worker.ts';
 import { createGrantService, type GrantService } from '../../services/sharing/grant-service.ts';
 import { waitFor } from './wait.ts';
@@ -28,6 +28,12 @@ export interface TestApp {
   department(prefix?: string): Promise<PrincipalCredentials>;
   /** Declares a dataset for a department (as that department) and returns the entry. */
   declare(dept: PrincipalCredentials, body: Record<string, unknown>): Promise<CatalogEntry>;
+  /** An API call as `who` (path below /api/v1). */
+  api(who: { token: string }, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown): Promise<LightMyRequestResponse>;
+  /** Sends records over HTTP as a department; anything but 200 fails the test. */
+  send(who: { token: string }, dataset: string, records: readonly unknown[]): Promise<void>;
+  /** Waits until cleansing has read at least `n` records of `provider` for `dataset`. */
+  cleansedFrom(provider: string, dataset: string, n: number): Promise<void>;
   /** Declares a dataset for a department and, when another already provides it, enrols it as the authority would. */
   provide(dept: PrincipalCredentials, body: Record<string, unknown>): Promise<CatalogEntry>;
   /** Approves a pending provider as the data authority, naming field authorities; returns the active entry. */
@@ -100,6 +106,26 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
       if (res.statusCode !== 201) throw new Error(`declaring ${JSON.stringify(body)} failed: ${res.statusCode} ${res.body}`);
       return res.json() as CatalogEntry;
     },
+    api: (who, method, url, payload) =>
+      app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: { authorization: `Bearer ${who.token}` },
+        ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+      }),
+    async send(who, dataset, records) {
+      const res = await testApp.api(who, 'POST', `/datasets/${dataset}/records`, { records });
+      if (res.statusCode !== 200) throw new Error(`sending to ${dataset} answered ${res.statusCode}: ${res.body}`);
+    },
+    async cleansedFrom(provider, dataset, n) {
+      await waitFor(
+        () =>
+          db.pool
+            .query<{ n: string }>('SELECT records_in AS n FROM cleansing_counts WHERE provider = $1 AND dataset = $2', [provider, dataset])
+            .then((r) => Number(r.rows[0]?.n ?? 0)),
+        (x) => x >= n,
+      );
+    },
     async provide(dept, body) {
       const entry = await testApp.declare(dept, body);
       return entry.status === 'pending' ? testApp.enrol(entry) : entry;
@@ -132,23 +158,9 @@ export async function createTestApp({ listen = false, deps = {} }: { listen?: bo
         throw new Error(`verification grant for ${who.name} on ${dataset} failed: ${res.statusCode} ${res.body}`);
     },
     async startCleansing() {
-      const worker = createCleansingWorker(
-        {
-          config,
-          pool: db.pool,
-          redis: app.redis,
-          kafka: app.kafka.client,
-          admin: app.kafka.admin,
-          producer: app.kafka.producer,
-          registry: app.registry,
-          metrics: app.metrics,
-          log: testLogger(),
-        },
-        { groupId: uniqueName('cleansing') },
-      );
-      await worker.start();
-      stoppers.push(() => worker.stop());
-      return worker;
+      const cleansing = await startCleansingWorkers(app, { config, log: testLogger(), groupId: uniqueName('cleansing') });
+      stoppers.push(() => cleansing.stop());
+      return cleansing.worker;
     },
     async startGrants() {
       const grants = createGrantService({

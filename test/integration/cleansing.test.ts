@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { uniqueName } from '../helpers/kafka.ts';
-import { testLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { badResidentId, person } from '../helpers/people.ts';
-import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
-import type { CleansingWorker } from '../../services/cleansing/worker.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
 import type { QualityAlert } from '../../services/cleansing/alerts.ts';
 import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
@@ -14,7 +10,6 @@ describe('cleansing and landing', () => {
   let t: TestApp;
   let psb: PrincipalCredentials;
   let mca: PrincipalCredentials;
-  let worker: CleansingWorker;
   let table: string;
   let history: string;
 
@@ -27,26 +22,11 @@ describe('cleansing and landing', () => {
     const pending = await t.declare(mca, { dataset: 'base.natural_person', authoritativeFields: ['marital_status'] });
     expect(pending.status).toBe('pending');
     await t.enrol(pending, { marital_status: mca.name });
-    worker = createCleansingWorker(
-      {
-        config: t.config,
-        pool: t.db.pool,
-        redis: t.app.redis,
-        kafka: t.app.kafka.client,
-        admin: t.app.kafka.admin,
-        producer: t.app.kafka.producer,
-        registry: t.app.registry,
-        metrics: t.app.metrics,
-        log: testLogger(),
-      },
-      { groupId: uniqueName('cleansing') },
-    );
-    await worker.start();
+    await t.startCleansing();
     table = `"${t.db.schema}_base".natural_person`;
     history = `"${t.db.schema}_base".natural_person_history`;
   });
   afterAll(async () => {
-    await worker.stop();
     await t.cleanup();
   });
 

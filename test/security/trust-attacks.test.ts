@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { person } from '../helpers/people.ts';
 import { loadSchemaFiles } from '../../services/contract/dataset-schema.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
@@ -16,20 +15,9 @@ describe('trust: second-round attacks', () => {
   let authority: PrincipalCredentials;
   let grants: GrantService;
   const inAYear = () => new Date(Date.now() + 365 * 86_400_000).toISOString();
-  const api = (who: { token: string }, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
-    t.app.inject({ method, url: `/api/v1${url}`, headers: t.auth(who), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
-  const send = async (who: PrincipalCredentials, dataset: string, records: unknown[]) => {
-    const res = await api(who, 'POST', `/datasets/${dataset}/records`, { records });
-    expect(res.statusCode, res.body).toBe(200);
-  };
-  const seenFrom = (provider: string, n: number) =>
-    waitFor(
-      () =>
-        t.db.pool
-          .query<{ n: string }>('SELECT records_in AS n FROM cleansing_counts WHERE provider = $1 AND dataset = $2', [provider, 'base.natural_person'])
-          .then((r) => Number(r.rows[0]?.n ?? 0)),
-      (x) => x >= n,
-    );
+  const api = (who: { token: string }, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) => t.api(who, method, url, payload);
+  const send = (who: PrincipalCredentials, dataset: string, records: unknown[]) => t.send(who, dataset, records);
+  const seenFrom = (provider: string, n: number) => t.cleansedFrom(provider, 'base.natural_person', n);
 
   beforeAll(async () => {
     t = await createTestApp({ listen: true });

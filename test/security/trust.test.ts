@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { testLogger } from '../helpers/logger.ts';
-import { waitFor } from '../helpers/wait.ts';
 import { person } from '../helpers/people.ts';
 import { samplesV1 } from '../schemas/samples.ts';
 import type { CleansingWorker } from '../../services/cleansing/worker.ts';
@@ -51,8 +50,7 @@ describe('trust between departments', () => {
     }
     return s;
   };
-  const api = (who: { token: string }, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
-    t.app.inject({ method, url: `/api/v1${url}`, headers: t.auth(who), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+  const api = (who: { token: string }, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) => t.api(who, method, url, payload);
   const registry = (who: PrincipalCredentials, method: 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
     t.app.inject({
       method,
@@ -63,18 +61,8 @@ describe('trust between departments', () => {
       },
       ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
     });
-  const send = async (who: PrincipalCredentials, dataset: string, records: unknown[]) => {
-    const res = await api(who, 'POST', `/datasets/${dataset}/records`, { records });
-    expect(res.statusCode, res.body).toBe(200);
-  };
-  const landedFrom = (provider: string, n: number) =>
-    waitFor(
-      () =>
-        t.db.pool
-          .query<{ n: string }>('SELECT records_in AS n FROM cleansing_counts WHERE provider = $1 AND dataset = $2', [provider, 'base.natural_person'])
-          .then((r) => Number(r.rows[0]?.n ?? 0)),
-      (x) => x >= n,
-    );
+  const send = (who: PrincipalCredentials, dataset: string, records: unknown[]) => t.send(who, dataset, records);
+  const landedFrom = (provider: string, n: number) => t.cleansedFrom(provider, 'base.natural_person', n);
   const row = async (key: string) =>
     (await t.db.pool.query(`SELECT name, phone, _lineage FROM "${t.db.schema}_base".natural_person WHERE _key = $1`, [key])).rows[0] as {
       name: string;

@@ -5,9 +5,7 @@ import { testLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { person } from '../helpers/people.ts';
 import { samplesV1 } from '../schemas/samples.ts';
-import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
-import type { CleansingWorker } from '../../services/cleansing/worker.ts';
-import { createGrantService, type GrantService } from '../../services/sharing/grant-service.ts';
+import type { GrantService } from '../../services/sharing/grant-service.ts';
 import { createApplicationStore, type Application } from '../../services/sharing/application-store.ts';
 import { createSharingService, type SharingService } from '../../services/sharing/applications.ts';
 import { jurisdictions } from '../../services/platform/calendar/jurisdictions.ts';
@@ -21,7 +19,6 @@ describe('applications and scenarios', () => {
   let consumer: PrincipalCredentials;
   let authority: PrincipalCredentials;
   let grants: GrantService;
-  let worker: CleansingWorker;
   const services = new Map<string, SharingService>();
   const store = () => createApplicationStore({ pool: t.db.pool });
   const sharing = (city: keyof typeof jurisdictions) => {
@@ -54,21 +51,7 @@ describe('applications and scenarios', () => {
     await t.declare(psb, { dataset: 'base.natural_person' });
     await t.declare(tax, { dataset: 'theme.tax_credit_rating', shareType: 'conditional', shareConditions: '仅限信用监管用途' });
     await t.declare(tax, { dataset: 'theme.market_inspection', shareType: 'not_shared', legalBasis: '《税收征收管理法》第八条' });
-    worker = createCleansingWorker(
-      {
-        config: t.config,
-        pool: t.db.pool,
-        redis: t.app.redis,
-        kafka: t.app.kafka.client,
-        admin: t.app.kafka.admin,
-        producer: t.app.kafka.producer,
-        registry: t.app.registry,
-        metrics: t.app.metrics,
-        log: testLogger(),
-      },
-      { groupId: uniqueName('cleansing') },
-    );
-    await worker.start();
+    await t.startCleansing();
     const send = (who: PrincipalCredentials, dataset: string, records: unknown[]) =>
       t.app.inject({ method: 'POST', url: `/api/v1/datasets/${dataset}/records`, headers: t.auth(who), payload: { records } });
     await send(psb, 'base.natural_person', [person(1), person(2)]);
@@ -77,22 +60,9 @@ describe('applications and scenarios', () => {
       () => t.db.pool.query('SELECT sum(landed) AS n FROM cleansing_counts').then((r) => Number(r.rows[0]?.n ?? 0)),
       (n) => n >= 3,
     );
-    grants = createGrantService({
-      pool: t.db.pool,
-      kafka: t.app.kafka.client,
-      admin: t.app.kafka.admin,
-      registry: t.app.registry,
-      producer: t.app.kafka.producer,
-      log: testLogger(),
-      schemaPrefix: t.config.cleansing.schemaPrefix,
-      catalog: t.app.catalog,
-      streamerGroupId: uniqueName('share'),
-    });
-    await grants.start();
+    grants = await t.startGrants();
   });
   afterAll(async () => {
-    await grants.stop();
-    await worker.stop();
     await t.cleanup();
   });
 

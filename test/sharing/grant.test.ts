@@ -4,14 +4,11 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestKafka, uniqueName, type TestKafka } from '../helpers/kafka.ts';
 import { consume } from '../helpers/consume.ts';
-import { testLogger } from '../helpers/logger.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { person } from '../helpers/people.ts';
-import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
-import type { CleansingWorker } from '../../services/cleansing/worker.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
 import { kafkaErrorType } from '../../services/platform/kafka/client.ts';
-import { createGrantService, type GrantService } from '../../services/sharing/grant-service.ts';
+import type { GrantService } from '../../services/sharing/grant-service.ts';
 
 const masked = (id: string) => `${id.slice(0, 6)}********${id.slice(14)}`;
 
@@ -52,7 +49,6 @@ describe('grants enforced by Kafka', () => {
   let kafka: TestKafka;
   let psb: PrincipalCredentials;
   let consumer: PrincipalCredentials;
-  let worker: CleansingWorker;
   let grants: GrantService;
   let registry: SchemaRegistry;
   const grantId = uniqueName('g');
@@ -69,46 +65,19 @@ describe('grants enforced by Kafka', () => {
     kafka = await createTestKafka();
     psb = await t.department('psb');
     await t.declare(psb, { dataset: 'base.natural_person', authoritativeFields: ['name', 'gender', 'birth_date'] });
-    worker = createCleansingWorker(
-      {
-        config: t.config,
-        pool: t.db.pool,
-        redis: t.app.redis,
-        kafka: t.app.kafka.client,
-        admin: t.app.kafka.admin,
-        producer: t.app.kafka.producer,
-        registry: t.app.registry,
-        metrics: t.app.metrics,
-        log: testLogger(),
-      },
-      { groupId: uniqueName('cleansing') },
-    );
-    await worker.start();
+    await t.startCleansing();
     await send([person(1), person(2), person(3)]);
     const table = `"${t.db.schema}_base".natural_person`;
     await waitFor(
       async () => Number((await t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n),
       (n) => n >= 3,
     );
-    grants = createGrantService({
-      pool: t.db.pool,
-      kafka: t.app.kafka.client,
-      admin: t.app.kafka.admin,
-      registry: t.app.registry,
-      producer: t.app.kafka.producer,
-      log: testLogger(),
-      schemaPrefix: t.config.cleansing.schemaPrefix,
-      catalog: t.app.catalog,
-      streamerGroupId: uniqueName('share-streamer'),
-    });
-    await grants.start();
+    grants = await t.startGrants();
     consumer = await t.principal('consumer');
     const { port } = t.app.server.address() as { port: number };
     registry = new SchemaRegistry({ host: `http://127.0.0.1:${port}/registry`, auth: { username: consumer.name, password: consumer.token } });
   });
   afterAll(async () => {
-    await grants?.stop();
-    await worker?.stop();
     const left = (await t.app.kafka.admin.listTopics()).filter((x) => x === topic);
     if (left.length > 0) await t.app.kafka.admin.deleteTopics(left);
     await kafka?.cleanup();
