@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BenchEnvironment } from './environment.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
-import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
+import { startCleansingWorkers } from '../../services/cleansing/workers.ts';
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round } from './stats.ts';
 import { person } from './people.ts';
@@ -31,21 +31,7 @@ export async function benchCleansingEndToEnd(
   const history = `${quoteIdent(`${env.config.cleansing.schemaPrefix}base`)}.natural_person_history`;
   const landed = async () =>
     Number((await env.app.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${history}`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]?.n ?? 0);
-  const worker = createCleansingWorker(
-    {
-      config: env.config,
-      pool: env.app.db,
-      redis: env.app.redis,
-      kafka: env.app.kafka.client,
-      admin: env.app.kafka.admin,
-      producer: env.app.kafka.producer,
-      registry: env.app.registry,
-      metrics: env.app.metrics,
-      log: env.log,
-    },
-    { groupId: `bench-cleansing-${suffix}` },
-  );
-  await worker.start();
+  const worker = await startCleansingWorkers(env.app, { config: env.config, log: env.log, groupId: `bench-cleansing-${suffix}` });
   // Steady state: the group has joined and the tables exist before the clock starts.
   const warmup = 500;
   await send(Array.from({ length: warmup }, (_, k) => person(k)));

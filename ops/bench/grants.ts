@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { BenchEnvironment } from './environment.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
-import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
+import { startCleansingWorkers } from '../../services/cleansing/workers.ts';
 import { createGrantService } from '../../services/sharing/grant-service.ts';
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round } from './stats.ts';
@@ -40,21 +40,7 @@ export async function benchGrants(env: BenchEnvironment, { runs = 5, people = 20
   };
   // Another bench may already provide the dataset: then this department is enrolled by the authority.
   await declareProvider(env, { authorityToken: authority.token, deptToken: dept.token, body: { dataset: 'base.natural_person' } });
-  const worker = createCleansingWorker(
-    {
-      config: env.config,
-      pool: env.app.db,
-      redis: env.app.redis,
-      kafka: env.app.kafka.client,
-      admin,
-      producer: env.app.kafka.producer,
-      registry: env.app.registry,
-      metrics: env.app.metrics,
-      log: env.log,
-    },
-    { groupId: `bench-gr-cleansing-${suffix}` },
-  );
-  await worker.start();
+  const worker = await startCleansingWorkers(env.app, { config: env.config, log: env.log, groupId: `bench-gr-cleansing-${suffix}` });
   const offset = 900_000;
   await post(env, '/datasets/base.natural_person/records', dept.token, { records: Array.from({ length: people }, (_, k) => person(offset + k)) });
   const current = `${quoteIdent(`${env.config.cleansing.schemaPrefix}base`)}.natural_person`;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BenchEnvironment } from './environment.ts';
 import type { PrincipalCredentials } from '../../services/principals/types.ts';
-import { createCleansingWorker } from '../../services/cleansing/assemble.ts';
+import { startCleansingWorkers } from '../../services/cleansing/workers.ts';
 import { createVerificationLimits } from '../../services/sharing/rate-limits.ts';
 import { quoteIdent } from '../../services/platform/db/pool.ts';
 import { percentile, report, round, throughput } from './stats.ts';
@@ -45,21 +45,7 @@ export async function benchVerification(
           .catch(() => ({ rows: [{ n: '0' }] }))
       ).rows[0]?.n ?? 0,
     );
-  const worker = createCleansingWorker(
-    {
-      config: env.config,
-      pool: env.app.db,
-      redis: env.app.redis,
-      kafka: env.app.kafka.client,
-      admin: env.app.kafka.admin,
-      producer: env.app.kafka.producer,
-      registry: env.app.registry,
-      metrics: env.app.metrics,
-      log: env.log,
-    },
-    { groupId: `bench-verification-${suffix}` },
-  );
-  await worker.start();
+  const worker = await startCleansingWorkers(env.app, { config: env.config, log: env.log, groupId: `bench-verification-${suffix}` });
   await post(env, '/datasets/base.natural_person/records', dept.token, { records: people });
   while ((await landed()) < records) await new Promise((r) => setTimeout(r, 50));
   await worker.stop();
