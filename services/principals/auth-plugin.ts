@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions, FastifyRequest } from 'fastify';
 import type { Authenticator, Principal, Role } from './types.ts';
 import { HubError } from '../platform/errors.ts';
+import { installInputGuard } from '../platform/http/input-guard.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,6 +62,7 @@ export function installBearerAuth(app: FastifyInstance, authenticator: Authentic
 export function authenticated<T extends FastifyPluginOptions>(routes: FastifyPluginAsync<T>): FastifyPluginAsync<T> {
   return async (api, opts) => {
     installBearerAuth(api, api.authenticator);
+    installInputGuard(api);
     await routes(api, opts);
   };
 }

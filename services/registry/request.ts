@@ -79,6 +79,7 @@ export function parseSchemaRequest(body: unknown): SchemaRequest {
   if (typeof schema !== 'string') {
     throw registryErrors.invalidSchema(`"schema" must be a string holding the schema's JSON (use JSON.stringify on the schema), got ${describe(schema)}`);
   }
+  if (schema.includes('\u0000')) throw registryErrors.invalidSchema('Invalid schema: it holds a NUL character (U+0000), which a schema never needs');
   if (schemaType !== undefined && schemaType !== null && (typeof schemaType !== 'string' || schemaType.toUpperCase() !== 'AVRO')) {
     throw registryErrors.invalidSchema(`Invalid schema type ${JSON.stringify(schemaType)}: this registry supports only AVRO`);
   }

@@ -89,5 +89,9 @@ export function toHubKafkaError(err: unknown, what: string): HubError {
   if (err instanceof HubError) return err;
   const type = kafkaErrorType(err);
   if (type && authTypes.has(type)) return new HubError('HUB_ERR_FORBIDDEN', `Kafka refused ${what}: ${type}`, { cause: err });
+  // Too large is a verdict on the data, not an outage: retrying the same bytes cannot help.
+  if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') {
+    return new HubError('HUB_ERR_PAYLOAD_TOO_LARGE', `Kafka refused ${what}: the records are larger than the broker accepts (${type})`, { cause: err });
+  }
   return new HubError('HUB_ERR_KAFKA_UNAVAILABLE', `Kafka failed ${what}: ${errorMessage(err)}`, { cause: err });
 }

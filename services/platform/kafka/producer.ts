@@ -1,4 +1,5 @@
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
+import { HubError } from '../errors.ts';
 import { kafkaErrorType, toHubKafkaError } from './client.ts';
 
 const { CompressionTypes, Partitioners } = kafkajs;
@@ -48,22 +49,35 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
         partition: r.partition,
       })),
     });
+  const sendChunk = async (topic: string, records: readonly OutgoingRecord[]): Promise<Delivery[]> => {
+    let result: Awaited<ReturnType<typeof sendOnce>>;
+    try {
+      result = await sendOnce(topic, records);
+    } catch (err) {
+      // kafkajs keeps every topic it ever wrote to in its metadata requests, so one deleted topic
+      // fails all later sends; a fresh producer forgets it. A truly missing topic fails again.
+      if (kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      const stale = producer;
+      producer = await open();
+      await stale.disconnect().catch(() => undefined);
+      result = await sendOnce(topic, records);
+    }
+    return result.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
+  };
   return {
     async send(topic, records) {
+      const tooLarge = records.findIndex((r) => recordBytes(r) > maxRecordBytes);
+      if (tooLarge >= 0) {
+        throw new HubError(
+          'HUB_ERR_PAYLOAD_TOO_LARGE',
+          `record #${tooLarge + 1} for ${topic} is ${recordBytes(records[tooLarge]!)} bytes encoded; the broker takes at most ${maxRecordBytes} bytes a record`,
+        );
+      }
       try {
-        let result: Awaited<ReturnType<typeof sendOnce>>;
-        try {
-          result = await sendOnce(topic, records);
-        } catch (err) {
-          // kafkajs keeps every topic it ever wrote to in its metadata requests, so one deleted topic
-          // fails all later sends; a fresh producer forgets it. A truly missing topic fails again.
-          if (kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-          const stale = producer;
-          producer = await open();
-          await stale.disconnect().catch(() => undefined);
-          result = await sendOnce(topic, records);
-        }
-        return result.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
+        // In chunks under the broker's batch limit, in order: a large batch is never refused as a whole.
+        const out: Delivery[] = [];
+        for (const chunk of chunksOf(records)) out.push(...(await sendChunk(topic, chunk)));
+        return out;
       } catch (err) {
         throw toHubKafkaError(err, `to write to ${topic}`);
       }
@@ -74,26 +88,40 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
 
 /** Well under the broker's default message.max.bytes (1 MiB), which bounds a partition's record batch. */
 const maxSendBytes = 512 * 1024;
+/** The largest record the broker's default message.max.bytes (1,048,588) takes, with room for the batch header. */
+export const maxRecordBytes = 1_000_000;
 
-const recordBytes = (r: OutgoingRecord) =>
-  (r.value?.length ?? 0) +
-  (r.key === null ? 0 : typeof r.key === 'string' ? Buffer.byteLength(r.key) : r.key.length) +
-  Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length), 0) +
-  64;
+function recordBytes(r: OutgoingRecord): number {
+  return (
+    (r.value?.length ?? 0) +
+    (r.key === null ? 0 : typeof r.key === 'string' ? Buffer.byteLength(r.key) : r.key.length) +
+    Object.entries(r.headers ?? {}).reduce((n, [k, v]) => n + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length), 0) +
+    64
+  );
+}
 
-/**
- * Sends records bound for several topics in their order: one send per run of the same topic, cut
- * so that no produce request passes the broker's batch size limit.
- */
+function* chunksOf(records: readonly OutgoingRecord[]): Generator<readonly OutgoingRecord[]> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const b = recordBytes(records[i]!);
+    if (i > start && bytes + b > maxSendBytes) {
+      yield records.slice(start, i);
+      start = i;
+      bytes = 0;
+    }
+    bytes += b;
+  }
+  if (start < records.length) yield records.slice(start);
+}
+
+/** Sends records bound for several topics in their order: one send per run of the same topic. */
 export async function sendInOrder(producer: HubProducer, records: readonly { topic: string; record: OutgoingRecord }[]): Promise<void> {
   let i = 0;
   while (i < records.length) {
     const topic = records[i]!.topic;
     let j = i;
-    let bytes = 0;
-    while (j < records.length && records[j]!.topic === topic && (j === i || bytes + recordBytes(records[j]!.record) <= maxSendBytes)) {
-      bytes += recordBytes(records[j++]!.record);
-    }
+    while (j < records.length && records[j]!.topic === topic) j++;
     await producer.send(
       topic,
       records.slice(i, j).map((r) => r.record),
