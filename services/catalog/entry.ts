@@ -99,8 +99,30 @@ export function fieldsOf(schema: DatasetSchema): CatalogField[] {
 const unprocessable = (message: string) => new HubError('HUB_ERR_UNPROCESSABLE', message);
 
 /** A provider's own schema for the dataset, held to the same convention as `schemas/`. */
+/** How many fields a schema (object or JSON text) declares; 0 when it is not a record at all (the convention check says why). */
+function fieldsIn(schema: unknown): number {
+  let value = schema;
+  if (typeof schema === 'string') {
+    try {
+      value = JSON.parse(schema);
+    } catch {
+      return 0;
+    }
+  }
+  const fields = value && typeof value === 'object' ? (value as { fields?: unknown }).fields : undefined;
+  return Array.isArray(fields) ? fields.length : 0;
+}
+
+/** Limits of a declared schema: far above any dataset of the regulations, far below what would hurt the hub. */
+export const schemaLimits = { maxBytes: 256 * 1024, maxFields: 500 } as const;
+
 export function parseEntrySchema(dataset: string, schema: unknown): DatasetSchema {
   const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+  if (Buffer.byteLength(text) > schemaLimits.maxBytes) {
+    throw unprocessable(`the schema is ${Buffer.byteLength(text)} bytes; a dataset's schema has at most ${schemaLimits.maxBytes} bytes`);
+  }
+  const fields = fieldsIn(typeof schema === 'string' ? text : schema);
+  if (fields > schemaLimits.maxFields) throw unprocessable(`the schema has ${fields} fields; a dataset has at most ${schemaLimits.maxFields}`);
   const [layer, name] = dataset.split('.');
   try {
     return parseDatasetSchema(text, `${layer}/${name}.avsc`);

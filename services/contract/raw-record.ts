@@ -1,7 +1,7 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import { wireSchemaId } from '../platform/registry-client.ts';
-import { errorMessage } from '../platform/errors.ts';
+import { errorMessage, isHubError } from '../platform/errors.ts';
 import { ingestHeaders } from './headers.ts';
 
 export type RawVerdict = { ok: true; schemaId: number; value: Record<string, unknown> } | { ok: false; reason: string };
@@ -36,7 +36,11 @@ export function createRawRecordCheck({ registry }: { registry: RegistryClient })
   async function allowed(subject: string, id: number): Promise<boolean> {
     let ids = allowedIds.get(subject);
     if (ids?.has(id)) return true;
-    const uses = await registry.subjectsOf(id).catch(() => []);
+    // An unknown id is a verdict on the record; any other failure is an outage: it propagates, to be retried.
+    const uses = await registry.subjectsOf(id).catch((err: unknown) => {
+      if (isHubError(err) && err.code === 'HUB_ERR_NOT_FOUND') return [];
+      throw err;
+    });
     if (!uses.some((u) => u.subject === subject)) return false;
     ids ??= new Set();
     ids.add(id);
@@ -68,6 +72,7 @@ export function createRawRecordCheck({ registry }: { registry: RegistryClient })
       try {
         value = await registry.decode(message.value);
       } catch (err) {
+        if (isHubError(err) && err.retryable) throw err;
         return { ok: false, reason: `the value does not decode with schema ${id}: ${errorMessage(err)}` };
       }
       const expected = (await businessKeyOf(entry.subject)).map((k) => String(value[k])).join('|');

@@ -96,7 +96,9 @@ export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batch
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { fromLine: { type: 'integer', minimum: 1, description: 'the file line of the first data line sent (resuming an upload)' } },
+          properties: {
+            fromLine: { type: 'integer', minimum: 1, maximum: 1_000_000_000, description: 'the file line of the first data line sent (resuming an upload)' },
+          },
         },
       },
     },

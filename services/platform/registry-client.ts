@@ -1,5 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { HubError, errorMessage } from './errors.ts';
+import { HubError, errorMessage, isNetworkError } from './errors.ts';
 
 export interface RegistryClientOptions {
   /** e.g. http://127.0.0.1:8080/registry */
@@ -95,7 +95,7 @@ export function createRegistryClient({ url, username, password }: RegistryClient
       try {
         return (await registry.decode(buffer)) as T;
       } catch (err) {
-        if ((err as { status?: number }).status === undefined) {
+        if ((err as { status?: number }).status === undefined && !isNetworkError(err)) {
           throw new HubError('HUB_ERR_VALIDATION', `value cannot be decoded with schema ${id}: ${errorMessage(err)}`, { cause: err });
         }
         throw mapError(err, `schema ${id}`);

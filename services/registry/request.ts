@@ -70,6 +70,9 @@ function optionalPositiveInt(body: Record<string, unknown>, name: string): numbe
  * The body of register, lookup and compatibility requests. Unknown fields (metadata, ruleSet,
  * normalize, ...) are ignored; `id` and `version` only matter to register.
  */
+/** Far above any dataset schema; bounds the work of parsing and canonicalising one. */
+const maxSchemaLength = 1024 * 1024;
+
 export function parseSchemaRequest(body: unknown): SchemaRequest {
   const o = asObject(body, () =>
     registryErrors.invalidSchema('The request body must be a JSON object such as {"schema": "<the Avro schema as a JSON string>"}'),
@@ -79,6 +82,8 @@ export function parseSchemaRequest(body: unknown): SchemaRequest {
   if (typeof schema !== 'string') {
     throw registryErrors.invalidSchema(`"schema" must be a string holding the schema's JSON (use JSON.stringify on the schema), got ${describe(schema)}`);
   }
+  if (schema.length > maxSchemaLength)
+    throw registryErrors.invalidSchema(`Invalid schema: ${schema.length} characters; this registry takes schemas of at most ${maxSchemaLength}`);
   if (schema.includes('\u0000')) throw registryErrors.invalidSchema('Invalid schema: it holds a NUL character (U+0000), which a schema never needs');
   if (schemaType !== undefined && schemaType !== null && (typeof schemaType !== 'string' || schemaType.toUpperCase() !== 'AVRO')) {
     throw registryErrors.invalidSchema(`Invalid schema type ${JSON.stringify(schemaType)}: this registry supports only AVRO`);

@@ -120,4 +120,39 @@ describe('hostile input on every route', () => {
     }
     expect(failures).toEqual([]);
   });
+
+  it('names the limit it enforces: fields per schema, schema size, nesting, integer parameters, control characters', async () => {
+    const [authority, dept] = callers as [PrincipalCredentials, PrincipalCredentials];
+    const record = (fields: unknown[], doc = '测试数据集') => ({
+      type: 'record',
+      name: 'Wide',
+      namespace: 'gov.hub.theme',
+      doc,
+      dataset: 'theme.wide_thing',
+      layer: 'theme',
+      businessKey: ['f0'],
+      fields,
+    });
+    const field = (i: number) => ({ name: `f${i}`, type: 'string', doc: '字段', grade: 1 });
+    const wide = await t.api(dept, 'POST', '/catalog', { dataset: 'theme.wide_thing', schema: record(Array.from({ length: 1000 }, (_, i) => field(i))) });
+    expect(wide.statusCode).toBe(422);
+    expect(wide.json().message).toMatch(/1000 fields; a dataset has at most 500/);
+    const verbose = await t.api(dept, 'POST', '/catalog', { dataset: 'theme.wide_thing', schema: record([field(0)], `长${'文'.repeat(1024 * 1024)}`) });
+    expect(verbose.statusCode).toBe(422);
+    expect(verbose.json().message).toMatch(/a dataset's schema has at most 262144 bytes/);
+    const nested = await t.api(authority, 'POST', '/scenarios', deep(100));
+    expect(nested.statusCode).toBe(400);
+    expect(nested.json().message).toMatch(/nests deeper than 32 levels/);
+    const line = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasets/theme.tax_credit_rating/files?fromLine=1e20',
+      headers: { authorization: `Bearer ${dept.token}`, 'content-type': 'text/csv' },
+      payload: 'a,b\n1,2\n',
+    });
+    expect(line.statusCode).toBe(400);
+    expect(line.json().message).toMatch(/fromLine/);
+    const nul = await t.api(dept, 'GET', '/catalog?q=a%00b');
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().message).toBe('query.q holds the control character U+0000, which no field of the hub accepts');
+  });
 });
