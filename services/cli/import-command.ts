@@ -10,9 +10,9 @@ import { HubError, errorCatalog, errorMessage, type ErrorCode } from '../platfor
 import type { FileFormat } from '../ingest/file-rows.ts';
 import type { FileImportResult } from '../ingest/file-import.ts';
 
-const usage = 'usage: hub import <dataset> <file> [--format csv|ndjson] [--url URL] [--token TOKEN] [--from-line N] [--json]';
+const usage = 'usage: hub import <dataset> <file> [--format csv|ndjson] [--encoding utf-8|gb18030] [--url URL] [--token TOKEN] [--from-line N] [--json]';
 
-const contentTypes: Record<FileFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' };
+const contentTypes: Record<FileFormat, string> = { csv: 'text/csv', ndjson: 'application/x-ndjson' };
 const extensions: Record<string, FileFormat> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson' };
 
 export interface UploadProgress {
@@ -33,6 +33,8 @@ export interface UploadOptions {
   format: FileFormat;
   /** Resume: send (the CSV header and) the file from this line on; the hub numbers lines as in the whole file. */
   fromLine?: number;
+  /** The file's character set: utf-8 (default) or gb18030 (GBK and GB 2312 exports). */
+  encoding?: string;
   onProgress?: (progress: UploadProgress) => void;
 }
 
@@ -88,7 +90,7 @@ function readBody(res: IncomingMessage): Promise<string> {
  * Streams a file from disk to POST /api/v1/datasets/:dataset/files and returns the hub's answer.
  * The file is never held in memory: the hub reads the upload at the pace Kafka takes the rows.
  */
-export async function uploadFile({ url, token, dataset, file, format, fromLine, onProgress }: UploadOptions): Promise<UploadOutcome> {
+export async function uploadFile({ url, token, dataset, file, format, fromLine, encoding = 'utf-8', onProgress }: UploadOptions): Promise<UploadOutcome> {
   let totalBytes: number;
   try {
     totalBytes = (await stat(file)).size;
@@ -98,7 +100,11 @@ export async function uploadFile({ url, token, dataset, file, format, fromLine, 
   const target = new URL(`api/v1/datasets/${encodeURIComponent(dataset)}/files`, url.endsWith('/') ? url : `${url}/`);
   const resuming = fromLine !== undefined && fromLine > 1;
   if (resuming) target.searchParams.set('fromLine', String(fromLine));
-  const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, 'content-type': contentTypes[format], accept: 'application/json' };
+  const headers: Record<string, string | number> = {
+    authorization: `Bearer ${token}`,
+    'content-type': `${contentTypes[format]}; charset=${encoding}`,
+    accept: 'application/json',
+  };
   if (!resuming) headers['content-length'] = totalBytes;
   const https = target.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;
@@ -239,6 +245,7 @@ function parseImportArgs(args: string[]) {
       token: { type: 'string' },
       format: { type: 'string' },
       'from-line': { type: 'string' },
+      encoding: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -285,7 +292,16 @@ export async function runImportCommand({ args, env, out, err }: ImportCommand): 
   const progress = progressPrinter(err, `hub import ${basename(file)}`);
   let outcome: UploadOutcome;
   try {
-    outcome = await uploadFile({ url, token, dataset, file, format, onProgress: (p) => progress.update(p), ...(fromLine === undefined ? {} : { fromLine }) });
+    outcome = await uploadFile({
+      url,
+      token,
+      dataset,
+      file,
+      format,
+      onProgress: (p) => progress.update(p),
+      ...(fromLine === undefined ? {} : { fromLine }),
+      ...(values.encoding === undefined ? {} : { encoding: values.encoding }),
+    });
   } finally {
     progress.finish();
   }

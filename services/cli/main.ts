@@ -17,7 +17,7 @@ const usage = `usage:
   hub principal disable <name>
   hub cleanse                                   one more cleansing instance beside a running hub
   hub connector run <config.json>               run a department database connector (JSON logs on stderr)
-  hub import <dataset> <file> [--format csv|ndjson] [--url URL] [--token TOKEN] [--from-line N] [--json]
+  hub import <dataset> <file> [--format csv|ndjson] [--encoding utf-8|gb18030] [--url URL] [--token TOKEN] [--from-line N] [--json]
                                                 upload a CSV or NDJSON file as a department (HUB_URL, HUB_TOKEN)
   hub audit verify [--json]                     check the audit trail's hash chain (exit 1 if broken)
 roles: authority, steward, department, consumer, auditor`;

@@ -113,7 +113,10 @@ export function csvRows(body: AsyncIterable<Buffer>, options: CsvOptions): RowSo
           }
           const line = fileLine(start);
           next = fileLine(lastEnd) + 1;
-          if (isBlank(values)) continue;
+          if (isBlank(values)) {
+            yield { line, errors: [{ field: '', reason: 'the row is blank: every column is empty' }] };
+            continue;
+          }
           if (values.length !== header.length) {
             yield { line, errors: [{ field: '', reason: `expected ${header.length} columns as in the header, got ${values.length}` }] };
             continue;

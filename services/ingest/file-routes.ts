@@ -26,18 +26,64 @@ export interface FileRoutesOptions {
 
 const formats: Readonly<Record<string, FileFormat>> = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson' };
 
-function formatOf(contentType: string | undefined): FileFormat {
+/** Character sets a department's export comes in: UTF-8, or the national GB 18030 (GBK and GB 2312 are subsets). */
+const charsets: Readonly<Record<string, string>> = { 'utf-8': 'utf-8', utf8: 'utf-8', gb18030: 'gb18030', gbk: 'gb18030', gb2312: 'gb18030' };
+
+function formatOf(contentType: string | undefined): { format: FileFormat; charset: string } {
   const [type = '', ...params] = (contentType ?? '').split(';').map((p) => p.trim().toLowerCase());
   const format = formats[type];
   if (!format) throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `send the file itself as the body, with Content-Type ${Object.keys(formats).join(' or ')}`);
-  const charset = params
-    .find((p) => p.startsWith('charset='))
-    ?.slice('charset='.length)
-    .replace(/"/g, '');
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `files must be UTF-8, not ${charset}: convert it first, e.g. iconv -f ${charset.toUpperCase()} -t UTF-8`);
+  const declared =
+    params
+      .find((p) => p.startsWith('charset='))
+      ?.slice('charset='.length)
+      .replace(/"/g, '') ?? 'utf-8';
+  const charset = charsets[declared];
+  if (!charset) {
+    throw new HubError(
+      'HUB_ERR_UNSUPPORTED_MEDIA',
+      `files come as UTF-8 or GB18030 (charset=utf-8 or charset=gb18030), not ${declared}: convert it first, e.g. iconv -f ${declared.toUpperCase()} -t UTF-8`,
+    );
   }
-  return format;
+  return { format, charset };
+}
+
+/**
+ * The body decoded from its declared charset and handed on as UTF-8. Bytes that are not valid in
+ * that charset are refused with their line, never turned into U+FFFD: a GBK export sent as UTF-8
+ * would otherwise land as mojibake.
+ */
+async function* decoded(body: AsyncIterable<Buffer>, charset: string, fileLine: (bodyLine: number) => number): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder(charset, { fatal: true });
+  let line = 1;
+  const lines = (text: string) => {
+    let n = 0;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+    return n;
+  };
+  const refuse = (chunk: Buffer): never => {
+    const lenient = new TextDecoder(charset).decode(chunk);
+    const at = fileLine(line + lines(lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD')))));
+    const hint = charset === 'utf-8' ? ' (a GBK or GB18030 export? declare it: Content-Type text/csv; charset=gb18030, or hub import --encoding gb18030)' : '';
+    throw new HubError('HUB_ERR_UNPROCESSABLE', `line ${at}: bytes that are not valid ${charset.toUpperCase()}${hint}`, { details: { line: at, charset } });
+  };
+  for await (const chunk of body) {
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch {
+      refuse(chunk);
+      return;
+    }
+    line += lines(text);
+    if (text.length > 0) yield Buffer.from(text, 'utf8');
+  }
+  try {
+    const rest = decoder.decode();
+    if (rest.length > 0) yield Buffer.from(rest, 'utf8');
+  } catch {
+    refuse(Buffer.alloc(0));
+  }
 }
 
 /** The body as it arrives, refused once it passes the limit (a chunked upload announces no length). */
@@ -105,7 +151,7 @@ export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batch
     async (request) => {
       const payload = request.body;
       try {
-        const format = formatOf(request.headers['content-type']);
+        const { format, charset } = formatOf(request.headers['content-type']);
         if (!(payload instanceof Readable))
           throw new HubError('HUB_ERR_UNSUPPORTED_MEDIA', `send the file itself as the body, with Content-Type ${Object.keys(formats).join(' or ')}`);
         const length = Number(request.headers['content-length']);
@@ -113,7 +159,10 @@ export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batch
         const { fromLine } = request.query;
         if (format === 'csv' && fromLine === 1) throw new HubError('HUB_ERR_VALIDATION', 'line 1 of a CSV file is its header: fromLine must be 2 or more');
         const resolved = await ingest.resolve(request.principal!.name, request.params.dataset);
-        const body = limited(payload, maxBytes);
+        // Line numbers as in the whole file: a resumed CSV upload is its header, then the file from fromLine.
+        const first = fromLine ?? (format === 'csv' ? 2 : 1);
+        const fileLine = format === 'csv' ? (n: number) => (n <= 1 ? n : n - 2 + first) : (n: number) => n - 1 + first;
+        const body = decoded(limited(payload, maxBytes), charset, fileLine);
         const source: RowSource =
           format === 'csv'
             ? csvRows(body, { dataset: request.params.dataset, coercer: resolved.coercer, firstDataLine: fromLine ?? 2 })

@@ -33,7 +33,7 @@ describe('file ingest', () => {
   });
 
   const client = () => kafka.clientFor(kafka.connection.username, kafka.connection.password);
-  const upload = async (who: { token: string }, dataset: string, body: string, contentType = 'text/csv', query = '') => {
+  const upload = async (who: { token: string }, dataset: string, body: string | Buffer, contentType = 'text/csv', query = '') => {
     const res = await fetch(`${url}/api/v1/datasets/${dataset}/files${query}`, {
       method: 'POST',
       headers: { ...t.auth(who), 'content-type': contentType },
@@ -167,10 +167,40 @@ describe('file ingest', () => {
     expect(undeclared.body.message).toMatch(/has not declared base.land_parcel/);
     expect((await upload(dept, 'theme.tax_credit_rating', body, 'application/json')).status).toBe(415);
     expect((await upload(dept, 'theme.tax_credit_rating', body, 'text/plain')).status).toBe(415);
-    const gbk = await upload(dept, 'theme.tax_credit_rating', body, 'text/csv; charset=GBK');
-    expect(gbk.status).toBe(415);
-    expect(gbk.body.message).toMatch(/UTF-8/);
+    const latin = await upload(dept, 'theme.tax_credit_rating', body, 'text/csv; charset=ISO-8859-1');
+    expect(latin.status).toBe(415);
+    expect(latin.body.message).toMatch(/UTF-8 or GB18030/);
     expect((await upload(dept, 'theme.tax_credit_rating', body, 'text/csv; charset=utf-8')).status).toBe(200);
+  });
+
+  it('takes a GB18030 export when declared, refuses its bytes sent as UTF-8 with the line, and reports blank rows', async () => {
+    const { dept, entry } = await taxDepartment();
+    // 合肥 in GB18030 (and GBK): the export of a department's Windows system.
+    const hefei = Buffer.from([0xba, 0xcf, 0xb7, 0xca]);
+    const row = Buffer.concat([
+      Buffer.from(`${String(rating.taxpayer_id)},`),
+      hefei,
+      Buffer.from(',2061,A,95,,'),
+      hefei,
+      Buffer.from(',340100,2024-04-12,2024-04-12T09:00:00+08:00'),
+    ]);
+    const file = Buffer.concat([Buffer.from(`${header}\n`), row, Buffer.from('\n')]);
+    const asUtf8 = await upload(dept, 'theme.tax_credit_rating', file, 'text/csv; charset=utf-8');
+    expect(asUtf8.status).toBe(422);
+    expect(asUtf8.body.message).toMatch(/^line 2: bytes that are not valid UTF-8 .*charset=gb18030/);
+    const declared = await upload(dept, 'theme.tax_credit_rating', file, 'text/csv; charset=gb18030');
+    expect(declared.status, JSON.stringify(declared.body)).toBe(200);
+    expect(declared.body).toMatchObject({ accepted: 1, rejectedCount: 0 });
+    const [published] = (await decoded<{ rating_year: number; taxpayer_name: string }>(entry.topic, 1)).filter((r) => r.value.rating_year === 2061);
+    expect(published?.value.taxpayer_name).toBe('合肥');
+
+    const blanks = await upload(dept, 'theme.tax_credit_rating', [header, csvRow(2062), ',,,,,,,,,', csvRow(2063), ',,,'].join('\n'));
+    expect(blanks.status).toBe(200);
+    expect(blanks.body).toMatchObject({ accepted: 2, rejectedCount: 2 });
+    expect((blanks.body.rejected as { line: number; errors: { reason: string }[] }[]).map((r) => `${r.line}: ${r.errors[0]!.reason}`)).toEqual([
+      '3: the row is blank: every column is empty',
+      '5: the row is blank: every column is empty',
+    ]);
   });
 
   it('answers 422 when no row is good, lists at most 1000 rejected rows, and stops at a quote never closed', async () => {
