@@ -55,7 +55,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
   });
   installErrorHandler(app);
   try {
-    await app.register(metricsPlugin);
+    await app.register(metricsPlugin, { token: config.http.metricsToken });
     await app.register(swagger, {
       openapi: {
         info: { title: 'Government data exchange hub', version: '0.1.0', description: 'Catalog, ingestion, sharing and the schema registry of the hub.' },

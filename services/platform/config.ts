@@ -23,6 +23,13 @@ export const settings = {
   stateDir: { env: 'HUB_STATE_DIR', kind: 'string', default: '.hub', doc: 'generated secrets, local broker data and logs (git-ignored)' },
   logLevel: { env: 'LOG_LEVEL', kind: 'level', default: undefined, doc: 'pino level; unset: info for the hub, warn for one-shot commands' },
   bodyLimit: { env: 'HUB_BODY_LIMIT', kind: 'int', default: String(16 * 1024 * 1024), min: 1024, doc: 'max HTTP body (bytes)' },
+  metricsToken: {
+    env: 'HUB_METRICS_TOKEN',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'unset: /metrics is open; set: it needs "Authorization: Bearer <this>"',
+  },
   databaseUrl: { env: 'DATABASE_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:5432/hub', secret: true, doc: 'Postgres, system of record' },
   databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'hub', doc: 'Postgres schema for the hub tables' },
   databasePoolMax: { env: 'DATABASE_POOL_MAX', kind: 'int', default: '10', min: 1, max: 200, doc: 'pg pool size (connections)' },
@@ -132,7 +139,7 @@ export const settings = {
 } as const satisfies Record<string, Setting>;
 
 export interface HubConfig {
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number };
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly metricsToken: string | null };
   readonly stateDir: string;
   /** null: the command's own default. */
   readonly logLevel: string | null;
@@ -271,7 +278,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
   const str = (k: Key) => raw[k] as string;
   const opt = (k: Key) => raw[k] ?? null;
   return deepFreeze({
-    http: { host: str('host'), port: int('port'), bodyLimit: int('bodyLimit') },
+    http: { host: str('host'), port: int('port'), bodyLimit: int('bodyLimit'), metricsToken: opt('metricsToken') },
     stateDir: resolve(cwd, str('stateDir')),
     logLevel: opt('logLevel'),
     database: { url: str('databaseUrl'), schema: str('databaseSchema'), poolMax: int('databasePoolMax'), connectTimeoutMs: int('databaseConnectTimeout') },

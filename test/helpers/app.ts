@@ -3,7 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppDeps } from '../../services/hub/build-app.ts';
 import { ensureServicePrincipal } from '../../services/hub/bootstrap.ts';
 import { servicePrincipalName } from '../../services/hub/topology.ts';
-import type { HubConfig } from '../../services/platform/config.ts';
+import type { Env, HubConfig } from '../../services/platform/config.ts';
 import { newToken } from '../../services/platform/crypto.ts';
 import type { PrincipalCredentials, Role } from '../../services/principals/types.ts';
 import type { CatalogEntry } from '../../services/catalog/entry.ts';
@@ -55,9 +55,10 @@ export interface TestApp {
  * The hub app on the test broker, a fresh Postgres schema and its own Redis key prefix. With
  * `listen`, it serves on 127.0.0.1 (needed by the built-in registry client).
  */
-export async function createTestApp({ listen = false, deps = {} }: { listen?: boolean; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
+export async function createTestApp({ listen = false, deps = {}, env = {} }: { listen?: boolean; deps?: Partial<AppDeps>; env?: Env } = {}): Promise<TestApp> {
   const db = await createTestDb();
   const config = testConfig({
+    ...env,
     REDIS_KEY_PREFIX: `hub-test:${randomBytes(4).toString('hex')}:`,
     DATABASE_SCHEMA: db.schema,
     HUB_LANDING_SCHEMA_PREFIX: `${db.schema}_`,

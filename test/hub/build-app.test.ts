@@ -26,6 +26,25 @@ describe('the hub app', () => {
     expect(metrics.body).toContain('hub_http_requests_total{method="GET",route="/health/live",status="200"}');
   });
 
+  it('keeps /metrics behind a token when HUB_METRICS_TOKEN is set, and reaches Redis with the credentials in REDIS_URL', async () => {
+    const user = `hub-test-${Date.now().toString(36)}`;
+    const password = `pw-${Math.random().toString(36).slice(2)}`;
+    await t.app.redis.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '+@all');
+    const locked = await createTestApp({ env: { HUB_METRICS_TOKEN: 'metrics-secret', REDIS_URL: `redis://${user}:${password}@127.0.0.1:6379/0` } });
+    try {
+      const refused = await locked.app.inject('/metrics');
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toMatchObject({ code: 'HUB_ERR_UNAUTHENTICATED' });
+      expect((await locked.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
+      expect((await locked.app.inject({ url: '/metrics', headers: { authorization: 'Bearer metrics-secret' } })).statusCode).toBe(200);
+      expect(await locked.app.redis.call('ACL', 'WHOAMI')).toBe(user);
+      expect((await locked.app.inject('/health/ready')).json()).toMatchObject({ checks: { redis: { ok: true } } });
+    } finally {
+      await locked.cleanup();
+      await t.app.redis.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('refuses the API without credentials or with a wrong token, as JSON', async () => {
     const none = await t.app.inject('/api/v1/whoami');
     expect(none.statusCode).toBe(401);

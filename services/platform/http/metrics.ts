@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin';
 import type {} from '@fastify/swagger';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { sameSecret } from '../crypto.ts';
+import { HubError } from '../errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,9 +11,9 @@ declare module 'fastify' {
   }
 }
 
-/** Request counters and latencies per route, process metrics, and GET /metrics (no credentials). */
-export const metricsPlugin = fp(
-  async (app) => {
+/** Request counters and latencies per route, process metrics, and GET /metrics (open, or behind a bearer token when one is set). */
+export const metricsPlugin = fp<{ token?: string | null }>(
+  async (app, { token }) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'hub_' });
     const requests = new Counter({ name: 'hub_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -28,7 +30,10 @@ export const metricsPlugin = fp(
       requests.inc({ method: request.method, route, status: String(reply.statusCode) });
       latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      if (token && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
+        throw new HubError('HUB_ERR_UNAUTHENTICATED', 'GET /metrics needs "Authorization: Bearer <HUB_METRICS_TOKEN>"');
+      }
       reply.type(registry.contentType);
       return registry.metrics();
     });
