@@ -1,6 +1,7 @@
 import type { Pool } from '../platform/db/pool.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { PrincipalService } from '../principals/service.ts';
+import type { AuditEvent } from '../audit/log.ts';
 import type { Principal, PrincipalCredentials } from '../principals/types.ts';
 import { HubError } from '../platform/errors.ts';
 import { departmentNamePattern } from '../contract/names.ts';
@@ -76,10 +77,13 @@ export function createDepartmentService({
   store,
   principals,
   admin,
+  record,
 }: {
   store: DepartmentStore;
   principals: PrincipalService;
   admin: HubAdmin;
+  /** Writes an act to the audit trail: onboarding and the ACLs it creates are audited. */
+  record?: (event: AuditEvent) => Promise<unknown>;
 }): DepartmentService {
   return {
     async onboard({ name, displayName, code = null }, by) {
@@ -95,6 +99,14 @@ export function createDepartmentService({
         const department = await store.insert({ name, displayName, code, createdBy: by.name });
         await admin.ensureTopics(departmentTopics(name));
         await admin.grant(departmentGrants(name));
+        await record?.({
+          actor: by.name,
+          actorRole: by.role,
+          action: 'department.onboarded',
+          method: 'api',
+          subjectProvider: name,
+          detail: { department: name, displayName, kafkaUser: credentials.kafka.username, aclsCreated: departmentGrants(name) },
+        });
         return { department, credentials };
       } catch (err) {
         // Leave nothing half-made: a retried onboarding must be able to start from scratch.

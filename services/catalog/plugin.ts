@@ -19,7 +19,12 @@ declare module 'fastify' {
 export const catalogPlugin = fp<{ config: HubConfig; log: Logger; schemas: readonly DatasetSchema[] }>(
   async (app, { config, log, schemas }) => {
     const departmentStore = createDepartmentStore({ pool: app.db });
-    const departments = createDepartmentService({ store: departmentStore, principals: app.principals, admin: app.kafka.admin });
+    const departments = createDepartmentService({
+      store: departmentStore,
+      principals: app.principals,
+      admin: app.kafka.admin,
+      record: (event) => app.audit.append(app.db, event),
+    });
     app.decorate(
       'catalog',
       createCatalogService({
@@ -32,9 +37,10 @@ export const catalogPlugin = fp<{ config: HubConfig; log: Logger; schemas: reado
         admin: app.kafka.admin,
         registry: app.registry,
         schemas: new Map(schemas.map((s) => [s.dataset, s])),
+        audit: app.audit,
       }),
     );
     await app.register(authenticated(catalogRoutes), { prefix: '/api/v1', catalog: app.catalog, departments, departmentStore });
   },
-  { name: 'hub-catalog', dependencies: ['hub-db', 'hub-kafka', 'hub-registry-client', 'hub-principals'] },
+  { name: 'hub-catalog', dependencies: ['hub-db', 'hub-kafka', 'hub-registry-client', 'hub-principals', 'hub-audit'] },
 );

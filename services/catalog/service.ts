@@ -4,6 +4,7 @@ import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import type { Principal } from '../principals/types.ts';
+import type { AuditLog } from '../audit/log.ts';
 import { HubError } from '../platform/errors.ts';
 import { deadline, jurisdictions } from '../platform/calendar/jurisdictions.ts';
 import { createRecordCoercer } from '../contract/coerce.ts';
@@ -95,8 +96,13 @@ export function createCatalogService(deps: {
   registry: RegistryClient;
   /** The hub's dataset schemas by dataset id. */
   schemas: ReadonlyMap<string, DatasetSchema>;
+  /** Every declaration, change, enrolment decision and change of field authorities is audited. */
+  audit?: AuditLog;
 }): CatalogService {
   const { config, pool, store, contracts, departments, admin, registry, schemas } = deps;
+  const act = async (by: Principal, action: string, dataset: string, provider: string | null, detail: Record<string, unknown>) => {
+    await deps.audit?.append(pool, { actor: by.name, actorRole: by.role, action, method: 'api', subjectProvider: provider, datasets: [dataset], detail });
+  };
   const log = deps.log.child({ module: 'catalog' });
   const listeners: EntryListener[] = [];
   const profile = jurisdictions[config.jurisdiction];
@@ -318,6 +324,13 @@ export function createCatalogService(deps: {
         throw err;
       }
       log.info({ entry: id, topic, schemaId, status, by: by.name }, 'catalog entry created');
+      await act(by, 'catalog.declared', dataset, provider, {
+        entry: id,
+        status,
+        schemaId,
+        contractOwner: existing?.owner ?? provider,
+        reason: input.reason ?? null,
+      });
       if (status === 'active') await notify(entry);
       return entry;
     },
@@ -410,6 +423,13 @@ export function createCatalogService(deps: {
           );
         });
         log.info({ entry: id, version: entry.version, schemaId, by: by.name }, 'catalog entry updated');
+        await act(by, patch.schema === undefined ? 'catalog.changed' : 'catalog.contract_evolved', current.dataset, current.provider, {
+          entry: id,
+          version: entry.version,
+          schemaId,
+          changed: Object.keys(pickElements(patch)),
+          reason: patch.reason,
+        });
         await notify(entry);
         return entry;
       } catch (err) {
@@ -434,6 +454,7 @@ export function createCatalogService(deps: {
         if (!reason?.trim()) throw new HubError('HUB_ERR_VALIDATION', 'a refused enrolment states its reason');
         const refused = await store.setEnrolment(id, 'refused', decided);
         if (!refused) throw new HubError('HUB_ERR_CONFLICT', `entry ${id} was decided meanwhile`);
+        await act(by, 'catalog.enrolment_refused', entry.dataset, entry.provider, { entry: id, reason });
         return refused;
       }
       const c = await contract(entry.dataset);
@@ -456,6 +477,7 @@ export function createCatalogService(deps: {
         throw err;
       }
       log.info({ entry: id, by: by.name, authorities }, 'provider enrolled');
+      await act(by, 'catalog.provider_enrolled', entry.dataset, entry.provider, { entry: id, authorities, aclsCreated: grants, reason: reason ?? null });
       await notify(approved);
       return approved;
     },
@@ -467,6 +489,7 @@ export function createCatalogService(deps: {
       await checkAuthorities(dataset, parsed(dataset, c.schema), authorities);
       const next = await contracts.setAuthorities(pool, dataset, authorities, by.name);
       log.info({ dataset, authorities, by: by.name, reason }, 'authoritative sources changed');
+      await act(by, 'catalog.authorities_changed', dataset, c.owner, { before: c.authorities, after: authorities, reason });
       const { entries } = await store.search({ dataset, limit: 500, offset: 0 });
       for (const e of entries) await notify(e);
       return next;

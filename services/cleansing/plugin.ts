@@ -22,7 +22,8 @@ export const cleansingPlugin = fp<{ config: HubConfig }>(
       catalogEntries: () => app.catalog.active(),
       admin: app.kafka.admin,
       groupId: config.cleansing.groupId,
+      record: (event) => app.audit.append(app.db, event),
     });
   },
-  { name: 'hub-cleansing', dependencies: ['hub-db', 'hub-kafka', 'hub-catalog'] },
+  { name: 'hub-cleansing', dependencies: ['hub-db', 'hub-kafka', 'hub-audit', 'hub-catalog'] },
 );

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CatalogEntry } from '../catalog/entry.ts';
+import type { AuditEvent } from '../audit/log.ts';
 import type { ProgressStore } from './progress-store.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { AlertKind, AlertStatus, AlertStore } from './alerts.ts';
@@ -24,7 +25,16 @@ export async function cleansingRoutes(
     catalogEntries,
     admin,
     groupId,
-  }: { alerts: AlertStore; progress: ProgressStore; catalogEntries: () => Promise<readonly CatalogEntry[]>; admin: HubAdmin; groupId: string },
+    record,
+  }: {
+    alerts: AlertStore;
+    progress: ProgressStore;
+    catalogEntries: () => Promise<readonly CatalogEntry[]>;
+    admin: HubAdmin;
+    groupId: string;
+    /** Writes each review to the audit trail. */
+    record?: (event: AuditEvent) => Promise<unknown>;
+  },
 ): Promise<void> {
   app.get<{ Querystring: AlertQuery }>(
     '/quality/alerts',
@@ -76,6 +86,16 @@ export async function cleansingRoutes(
     async (request) => {
       const reviewed = await alerts.review(request.params.id, request.principal!.name, request.body.status, request.body.note ?? null);
       if (!reviewed) throw new HubError('HUB_ERR_NOT_FOUND', `no quality alert ${request.params.id}`);
+      await record?.({
+        actor: request.principal!.name,
+        actorRole: request.principal!.role,
+        action: 'quality.alert_reviewed',
+        method: 'api',
+        subjectProvider: reviewed.sources[0]?.provider ?? null,
+        datasets: [reviewed.dataset],
+        fields: reviewed.fields,
+        detail: { alert: reviewed.id, kind: reviewed.kind, status: request.body.status, note: request.body.note ?? null },
+      });
       return reviewed;
     },
   );

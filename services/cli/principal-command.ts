@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -13,6 +14,7 @@ import { createPrincipalService } from '../principals/service.ts';
 import type { PrincipalCredentials } from '../principals/types.ts';
 import { resolveKafka } from '../hub/kafka-connection.ts';
 import { serviceUserNames } from '../hub/topology.ts';
+import { createAuditLog } from '../audit/log.ts';
 
 export interface PrincipalCommand {
   config: HubConfig;
@@ -61,10 +63,22 @@ export async function runPrincipalCommand({ config, log, action, name, role, jso
     const admin = await createAdmin({ kafka: createKafkaClient(kafka.connection, log), scram: createScramAdmin(kafka.connection) });
     try {
       const service = createPrincipalService({ store: createPrincipalStore({ pool }), admin });
-      if (action === 'create') print(out, await service.create({ name, role: role as string }), json);
-      else if (action === 'rotate') print(out, await service.rotate(name), json);
-      else {
+      const audit = createAuditLog({ pool });
+      // The command runs on the hub's machine as its operator: the audit trail names the OS user.
+      const operator = `cli:${userInfo().username}`;
+      const record = (act: string, detail: Record<string, unknown>) =>
+        audit.append(pool, { actor: operator, actorRole: 'operator', action: `principal.${act}`, method: 'cli', detail: { principal: name, ...detail } });
+      if (action === 'create') {
+        const created = await service.create({ name, role: role as string });
+        await record('created', { role: created.role, kafkaUser: created.kafka.username });
+        print(out, created, json);
+      } else if (action === 'rotate') {
+        const rotated = await service.rotate(name);
+        await record('rotated', { role: rotated.role });
+        print(out, rotated, json);
+      } else {
         await service.disable(name);
+        await record('disabled', {});
         out.write(json ? `${JSON.stringify({ name, disabled: true })}\n` : `principal ${name} disabled\n`);
       }
     } finally {

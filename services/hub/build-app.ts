@@ -21,6 +21,7 @@ import { ingestPlugin } from '../ingest/plugin.ts';
 import { cleansingPlugin } from '../cleansing/plugin.ts';
 import { sharingPlugin } from '../sharing/plugin.ts';
 import { createRegistryPolicy } from './registry-policy.ts';
+import { parseRawSubject } from '../contract/names.ts';
 import { healthRoutes } from './routes/health.ts';
 
 export interface AppDeps {
@@ -85,7 +86,8 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     });
 
     // The areas, lowest layer first; each builds its service, decorates the app and registers its routes.
-    await app.register(principalsPlugin, { config });
+    // Bound late: the audit trail is registered after the principals it authenticates with.
+    await app.register(principalsPlugin, { config, record: (act) => app.audit.append(app.db, { ...act, method: 'api' }) });
     await app.register(auditPlugin);
     await app.register(catalogPlugin, { config, log, schemas: deps.schemas ?? (await loadSchemaFiles()) });
     await app.register(ingestPlugin, { config, log });
@@ -99,6 +101,15 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
         pool: app.db,
         authenticator: app.authenticator,
         canWriteSubject: createRegistryPolicy({ catalog: app.catalog }),
+        onWrite: ({ principal, action, subject, method }) =>
+          app.audit.append(app.db, {
+            actor: principal.name,
+            actorRole: principal.role,
+            action,
+            method: 'registry',
+            subjectProvider: subject ? (parseRawSubject(subject)?.provider ?? null) : null,
+            detail: { subject, httpMethod: method },
+          }),
       });
     }
     await app.ready();

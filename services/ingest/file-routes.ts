@@ -7,6 +7,7 @@ import type { FileFormat, RowSource } from './file-rows.ts';
 import { csvRows } from './file-csv.ts';
 import { ndjsonRows } from './file-ndjson.ts';
 import { importRows, type FileImportResult } from './file-import.ts';
+import type { AuditEvent } from '../audit/log.ts';
 
 interface Params {
   dataset: string;
@@ -20,6 +21,8 @@ export interface FileRoutesOptions {
   ingest: IngestService;
   /** Largest upload in bytes (HUB_FILE_MAX_BYTES). */
   maxBytes: number;
+  /** Writes each import (who, dataset, counts) to the audit trail. */
+  record?: (event: AuditEvent) => Promise<unknown>;
   /** Rows per publish (HUB_FILE_BATCH). */
   batchSize: number;
 }
@@ -120,7 +123,7 @@ async function* limited(body: Readable, maxBytes: number): AsyncGenerator<Buffer
  * as it arrives, in batches published with acks=all before more is read, so a file of any size
  * takes constant memory; every rejected row is reported with its line number.
  */
-export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batchSize }: FileRoutesOptions): Promise<void> {
+export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batchSize, record }: FileRoutesOptions): Promise<void> {
   // Every body is handed through unread: the import reads it at the pace Kafka takes the rows, and
   // the route refuses a type other than CSV or NDJSON with a useful message.
   app.removeAllContentTypeParsers();
@@ -187,6 +190,15 @@ export async function fileRoutes(app: FastifyInstance, { ingest, maxBytes, batch
               : `none of the ${result.rejectedCount} rows of the file matches the schema of ${result.dataset}`;
           throw new HubError('HUB_ERR_UNPROCESSABLE', message, { details: result });
         }
+        await record?.({
+          actor: request.principal!.name,
+          actorRole: request.principal!.role,
+          action: 'ingest.file',
+          method: 'file',
+          subjectProvider: request.principal!.name,
+          datasets: [result.dataset],
+          detail: { format, charset, lines: result.lines, accepted: result.accepted, rejected: result.rejectedCount, fromLine: fromLine ?? null },
+        });
         return result;
       } catch (err) {
         // The rest of the upload is read and dropped: closing the connection instead could reset it

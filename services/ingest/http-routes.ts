@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { IngestService, BatchResult } from './service.ts';
 import type { IdempotencyStore } from './idempotency.ts';
+import type { AuditEvent } from '../audit/log.ts';
 import { HubError } from '../platform/errors.ts';
 
 interface Params {
@@ -14,7 +15,12 @@ interface Params {
  */
 export async function ingestRoutes(
   app: FastifyInstance,
-  { ingest, idempotency, maxBatch }: { ingest: IngestService; idempotency: IdempotencyStore; maxBatch: number },
+  {
+    ingest,
+    idempotency,
+    maxBatch,
+    record,
+  }: { ingest: IngestService; idempotency: IdempotencyStore; maxBatch: number; record?: (event: AuditEvent) => Promise<unknown> },
 ): Promise<void> {
   app.post<{ Params: Params; Body: { records: unknown[] } }>(
     '/datasets/:dataset/records',
@@ -51,6 +57,15 @@ export async function ingestRoutes(
           });
         }
         if (idemKey) await idempotency.finish(principal.name, idemKey, 200, result);
+        await record?.({
+          actor: principal.name,
+          actorRole: principal.role,
+          action: 'ingest.batch',
+          method: 'http',
+          subjectProvider: principal.name,
+          datasets: [request.params.dataset],
+          detail: { accepted, rejected: rejected.length, idempotencyKey: idemKey ?? null },
+        });
         return result;
       } catch (err) {
         // A refused batch is a final answer worth replaying; a failure (Kafka down) must be retryable.

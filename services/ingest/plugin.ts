@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { authenticated } from '../principals/auth-plugin.ts';
+import type { AuditEvent } from '../audit/log.ts';
 import { alertRoutes } from './alert-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { createFreshnessWatcher, type FreshnessWatcher } from './freshness.ts';
@@ -29,14 +30,16 @@ export const ingestPlugin = fp<{ config: HubConfig; log: Logger }>(
     );
     app.addHook('onClose', async () => app.freshness.stop());
     const idempotency = createIdempotencyStore({ pool: app.db, leaseMs: config.ingest.idempotencyLeaseMs });
-    await app.register(authenticated(ingestRoutes), { prefix: '/api/v1', ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch });
+    const record = (event: AuditEvent) => app.audit.append(app.db, event);
+    await app.register(authenticated(ingestRoutes), { prefix: '/api/v1', ingest: app.ingest, idempotency, maxBatch: config.ingest.maxBatch, record });
     await app.register(authenticated(fileRoutes), {
       prefix: '/api/v1',
       ingest: app.ingest,
       maxBytes: config.ingest.fileMaxBytes,
       batchSize: config.ingest.fileBatch,
+      record,
     });
     await app.register(authenticated(alertRoutes), { prefix: '/api/v1', freshness: app.freshness });
   },
-  { name: 'hub-ingest', dependencies: ['hub-db', 'hub-kafka', 'hub-registry-client', 'hub-metrics', 'hub-catalog'] },
+  { name: 'hub-ingest', dependencies: ['hub-db', 'hub-kafka', 'hub-registry-client', 'hub-metrics', 'hub-audit', 'hub-catalog'] },
 );

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { HubConfig } from '../platform/config.ts';
 import { createAuthenticator } from './authenticator.ts';
 import { authenticated } from './auth-plugin.ts';
-import { principalRoutes } from './routes.ts';
+import { type ActRecorder, principalRoutes } from './routes.ts';
 import { createPrincipalService, type PrincipalService } from './service.ts';
 import { createPrincipalStore } from './store.ts';
 import type { Authenticator } from './types.ts';
@@ -15,12 +15,12 @@ declare module 'fastify' {
 }
 
 /** Who may call the hub: principals with their Kafka users, the authenticator every API scope uses, and /whoami, /principals. */
-export const principalsPlugin = fp<{ config: HubConfig }>(
-  async (app, { config }) => {
+export const principalsPlugin = fp<{ config: HubConfig; record?: ActRecorder }>(
+  async (app, { config, record }) => {
     const store = createPrincipalStore({ pool: app.db });
     app.decorate('authenticator', createAuthenticator({ store, cacheTtlMs: config.auth.cacheTtlMs }));
     app.decorate('principals', createPrincipalService({ store, admin: app.kafka.admin }));
-    await app.register(authenticated(principalRoutes), { prefix: '/api/v1', principals: app.principals });
+    await app.register(authenticated(principalRoutes), { prefix: '/api/v1', principals: app.principals, ...(record ? { record } : {}) });
   },
   { name: 'hub-principals', dependencies: ['hub-db', 'hub-kafka'] },
 );

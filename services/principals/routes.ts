@@ -8,7 +8,10 @@ const principalSchema = {
 } as const;
 
 /** Who am I, and principal administration for the data authority. */
-export async function principalRoutes(app: FastifyInstance, { principals }: { principals: PrincipalService }): Promise<void> {
+/** An act to write to the audit trail (the audit area is above this one: the composition passes it in). */
+export type ActRecorder = (act: { actor: string; actorRole: string; action: string; detail: Record<string, unknown> }) => Promise<unknown>;
+
+export async function principalRoutes(app: FastifyInstance, { principals, record }: { principals: PrincipalService; record?: ActRecorder }): Promise<void> {
   app.get(
     '/whoami',
     {
@@ -34,6 +37,13 @@ export async function principalRoutes(app: FastifyInstance, { principals }: { pr
     },
     async (request, reply) => {
       const created = await principals.create(request.body);
+      const by = request.principal!;
+      await record?.({
+        actor: by.name,
+        actorRole: by.role,
+        action: 'principal.created',
+        detail: { principal: created.name, role: created.role, kafkaUser: created.kafka.username },
+      });
       return reply.code(201).send(created);
     },
   );

@@ -14,7 +14,30 @@ export interface RegistryPluginOptions {
   authenticator: Authenticator;
   /** Who may register, delete and configure a subject; default: roles authority and service. */
   canWriteSubject?: CanWriteSubject;
+  /** Told of every write that succeeded (register, delete, config, mode), before the answer is sent: the hub audits them. */
+  onWrite?: (write: RegistryWrite) => Promise<unknown>;
 }
+
+export interface RegistryWrite {
+  principal: Principal;
+  action: 'registry.registered' | 'registry.deleted' | 'registry.config_changed' | 'registry.mode_changed';
+  /** null: the global config or mode. */
+  subject: string | null;
+  method: string;
+}
+
+const writeActions: Readonly<Record<string, RegistryWrite['action']>> = {
+  'POST /subjects/:subject/versions': 'registry.registered',
+  'DELETE /subjects/:subject': 'registry.deleted',
+  'DELETE /subjects/:subject/versions/:version': 'registry.deleted',
+  'PUT /config': 'registry.config_changed',
+  'DELETE /config': 'registry.config_changed',
+  'PUT /config/:subject': 'registry.config_changed',
+  'DELETE /config/:subject': 'registry.config_changed',
+  'PUT /mode': 'registry.mode_changed',
+  'PUT /mode/:subject': 'registry.mode_changed',
+  'DELETE /mode/:subject': 'registry.mode_changed',
+};
 
 export const registryContentType = 'application/vnd.schemaregistry.v1+json';
 
@@ -35,7 +58,10 @@ function toRegistryError(err: FastifyError | Error): RegistryError {
  * The Confluent Schema Registry REST API, persisted in Postgres. Encapsulated: its body parsers,
  * auth hook, error and not-found handlers apply only under its prefix.
  */
-export const registryPlugin: FastifyPluginAsync<RegistryPluginOptions> = async (app, { pool, authenticator, canWriteSubject = defaultCanWriteSubject }) => {
+export const registryPlugin: FastifyPluginAsync<RegistryPluginOptions> = async (
+  app,
+  { pool, authenticator, canWriteSubject = defaultCanWriteSubject, onWrite },
+) => {
   const registry = createRegistry({ store: createRegistryStore({ pool }) });
   const principals = new WeakMap<FastifyRequest, Principal>();
   const principalOf = (request: FastifyRequest): Principal => {
@@ -62,8 +88,15 @@ export const registryPlugin: FastifyPluginAsync<RegistryPluginOptions> = async (
     principals.set(request, await authenticate({ authenticator, header: request.headers.authorization }));
   });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('content-type', registryContentType);
+    const route = (request.routeOptions.url ?? '').slice(app.prefix.length) || '/';
+    const action = writeActions[`${request.method} ${route}`];
+    const principal = principals.get(request);
+    if (onWrite && action && principal && reply.statusCode < 300) {
+      const subject = (request.params as { subject?: string }).subject ?? null;
+      await onWrite({ principal, action, subject, method: request.method });
+    }
     return payload;
   });
 

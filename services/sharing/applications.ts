@@ -203,7 +203,18 @@ export function createSharingService({
         }
       }
       try {
-        return await store.insertScenario({ ...input, use, createdBy: by.name });
+        const scenario = await store.insertScenario({ ...input, use, createdBy: by.name });
+        await audit?.append(pool, {
+          actor: by.name,
+          actorRole: by.role,
+          action: 'scenario.defined',
+          method: 'api',
+          purpose: input.purpose,
+          datasets: input.datasets.map((d) => d.dataset),
+          fields: [...new Set(input.datasets.flatMap((d) => d.fields))],
+          detail: { scenario: input.id, use, allowedRoles: input.allowedRoles, maxValidityDays: input.maxValidityDays, legalBasis: input.legalBasis },
+        });
+        return scenario;
       } catch (err) {
         if ((err as { code?: string }).code === '23505') throw new HubError('HUB_ERR_CONFLICT', `scenario ${input.id} exists`);
         throw err;

@@ -67,6 +67,20 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     if (seconds !== undefined) reply.header('retry-after', String(seconds));
   });
 
+  // The provider a verification is of (the dataset's contract owner), looked up at most every few seconds.
+  const owners = new Map<string, { owner: string | null; at: number }>();
+  const ownerOf = async (dataset: string): Promise<string | null> => {
+    const hit = owners.get(dataset);
+    if (hit && Date.now() - hit.at < 10_000) return hit.owner;
+    const owner = await opts.catalog.contract(dataset).then(
+      (c) => c.owner,
+      () => null,
+    );
+    // Only real datasets are remembered: made-up names cannot grow the map.
+    if (owner !== null) owners.set(dataset, { owner, at: Date.now() });
+    return owner;
+  };
+
   app.post<{ Body: VerifyInput }>(
     '/verify',
     {
@@ -88,12 +102,14 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     },
     async (request) => {
       const p = request.principal!;
-      const trace = (action: string, detail: Record<string, unknown>) =>
+      const trace = async (action: string, detail: Record<string, unknown>) =>
         opts.audit?.append(opts.pool, {
           actor: p.name,
           actorRole: p.role,
           action,
           method: 'verification',
+          // Whose data was verified, so that the provider's usage view counts it.
+          subjectProvider: await ownerOf(request.body.dataset),
           datasets: [request.body.dataset],
           fields: Object.keys(request.body.claims ?? {}),
           detail: { keyHash: hashKeyForAudit(secret, request.body.key), ...detail },
