@@ -6,6 +6,8 @@ import { createLogger } from '../services/platform/logger.ts';
 import { newPassword } from '../services/platform/crypto.ts';
 import { freePort } from '../services/platform/net.ts';
 import { loadConfig, readEnvironment } from '../services/platform/config.ts';
+import { loadOrCreateSecrets } from '../services/platform/secrets.ts';
+import { serviceUserNames } from '../services/hub/topology.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,6 +24,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // One folder per run: several runs (and a hub from `npm start`) can share this checkout.
   const stateDir = resolve('.hub-test', `run-${process.pid}`);
   await mkdir(stateDir, { recursive: true });
+  // Written once here: every hub process and test of the run shares the service users' passwords.
+  await loadOrCreateSecrets(stateDir, serviceUserNames);
   const [port, controllerPort] = [await freePort(), await freePort()];
   const superPassword = newPassword();
   const log = createLogger({ level: 'warn' });

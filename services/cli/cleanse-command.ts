@@ -6,7 +6,10 @@ import { loadOrCreateSecrets } from '../platform/secrets.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
 import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin } from '../platform/http/resources.ts';
 import { resolveKafka } from '../hub/kafka-connection.ts';
-import { servicePrincipalName, serviceUserNames } from '../hub/topology.ts';
+import { ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from '../hub/topology.ts';
+import { createKafkaClient } from '../platform/kafka/client.ts';
+import { createAdmin } from '../platform/kafka/admin.ts';
+import { createScramAdmin } from '../platform/kafka/scram.ts';
 import { startCleansingWorkers } from '../cleansing/workers.ts';
 
 /**
@@ -19,10 +22,17 @@ export async function runCleanseCommand({ config, log, refreshMs = 30_000 }: { c
   const { connection, broker } = await resolveKafka(config, secrets, log, { reuseRunning: true });
   const app = Fastify();
   try {
+    const admin = await createAdmin({ kafka: createKafkaClient(connection, log), scram: createScramAdmin(connection) });
+    try {
+      await ensureServiceUsers(admin, secrets.serviceUsers, { cleansingGroup: config.cleansing.groupId });
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
     await app.register(metricsPlugin);
     await app.register(dbPlugin, { config, log });
     await app.register(redisPlugin, { config, log });
-    await app.register(kafkaPlugin, { connection, log });
+    // Cleansing runs as its own service user; the admin user only creates topics.
+    await app.register(kafkaPlugin, { connection, log, services: { cleansing: serviceConnections(connection, secrets.serviceUsers).cleansing } });
     // The running hub's registry, as the hub's own principal.
     const registry = createRegistryClient({
       url: config.registry.url ?? `${config.client.url}/registry`,

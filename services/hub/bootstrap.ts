@@ -3,8 +3,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { LocalSecrets } from '../platform/secrets.ts';
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import { createPrincipalStore } from '../principals/store.ts';
-import { hubTopics, servicePrincipalName, serviceUsers } from './topology.ts';
-import { HubError } from '../platform/errors.ts';
+import { ensureServiceUsers, hubTopics, servicePrincipalName, serviceUsers } from './topology.ts';
 
 /** Subjects of the dataset schemas follow Confluent's RecordNameStrategy: the record's full name. */
 export function datasetSubject(schema: DatasetSchema): string {
@@ -37,12 +36,7 @@ export async function bootstrapHub({
   const { admin } = app.kafka;
   const created = await admin.ensureTopics(hubTopics);
   if (created.length > 0) log.info({ topics: created }, 'created hub topics');
-  for (const [user, grants] of Object.entries(serviceUsers)) {
-    const password = secrets.serviceUsers[user];
-    if (!password) throw new HubError('HUB_ERR_CONFIG', `no generated secret for service user ${user}`);
-    await admin.upsertUser(user, password);
-    await admin.grant(grants.map((g) => ({ ...g, principal: user })));
-  }
+  await ensureServiceUsers(admin, secrets.serviceUsers);
   const subjects: Record<string, number> = {};
   for (const schema of schemas) {
     const subject = datasetSubject(schema);

@@ -11,7 +11,7 @@ import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import { installErrorHandler } from '../platform/http/error-handler.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
-import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin } from '../platform/http/resources.ts';
+import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin, type WorkIdentity } from '../platform/http/resources.ts';
 import { loadSchemaFiles, type DatasetSchema } from '../contract/dataset-schema.ts';
 import { principalsPlugin } from '../principals/plugin.ts';
 import { auditPlugin } from '../audit/plugin.ts';
@@ -36,6 +36,8 @@ export interface AppDeps {
   admin?: HubAdmin;
   producer?: HubProducer;
   registry?: RegistryClient;
+  /** Each kind of work's own least-privilege Kafka user (created before the app is built); unset: all use `kafka`. */
+  serviceKafka?: Partial<Record<WorkIdentity, KafkaConnection>>;
   /** HMACs the business keys written to the audit trail and Redis; a secret kept outside the database. */
   keyHashSecret?: string;
   /** The dataset schemas; read from schemas/ when not given. */
@@ -77,6 +79,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
       log,
       ...(deps.admin ? { admin: deps.admin } : {}),
       ...(deps.producer ? { producer: deps.producer } : {}),
+      ...(deps.serviceKafka ? { services: deps.serviceKafka } : {}),
     });
     await app.register(registryClientPlugin, {
       config,

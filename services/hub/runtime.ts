@@ -7,7 +7,10 @@ import { loadSchemaFiles } from '../contract/dataset-schema.ts';
 import { buildApp } from './build-app.ts';
 import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
 import { resolveKafka } from './kafka-connection.ts';
-import { servicePrincipalName, serviceUserNames } from './topology.ts';
+import { ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from './topology.ts';
+import { createKafkaClient, type KafkaConnection } from '../platform/kafka/client.ts';
+import { createAdmin, type HubAdmin } from '../platform/kafka/admin.ts';
+import { createScramAdmin } from '../platform/kafka/scram.ts';
 import { startWorkers, type Workers } from './workers.ts';
 
 export interface RunningHub {
@@ -35,9 +38,12 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
     await broker?.stop();
   };
   try {
+    // The service users exist before the app connects as them: each kind of work runs as its own, least privileged.
+    await withAdmin(connection, log, (admin) => ensureServiceUsers(admin, secrets.serviceUsers, { cleansingGroup: config.cleansing.groupId }));
     app = await buildApp(config, {
       log,
       kafka: connection,
+      serviceKafka: serviceConnections(connection, secrets.serviceUsers),
       service: { name: servicePrincipalName, token: secrets.serviceToken },
       keyHashSecret: secrets.keyHashSecret,
     });
@@ -65,5 +71,14 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+async function withAdmin<T>(connection: KafkaConnection, log: Logger, fn: (admin: HubAdmin) => Promise<T>): Promise<T> {
+  const admin = await createAdmin({ kafka: createKafkaClient(connection, log), scram: createScramAdmin(connection) });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close().catch(() => undefined);
   }
 }

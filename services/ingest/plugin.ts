@@ -22,7 +22,7 @@ declare module 'fastify' {
 /** The HTTP and file ingest paths onto the raw topics, and freshness alerts. */
 export const ingestPlugin = fp<{ config: HubConfig; log: Logger }>(
   async (app, { config, log }) => {
-    const publisher = createRawPublisher({ producer: app.kafka.producer, registry: app.registry });
+    const publisher = createRawPublisher({ producer: app.kafka.as.ingest.producer, registry: app.registry });
     app.decorate('ingest', createIngestService({ catalog: app.catalog, registry: app.registry, publisher, metrics: ingestMetrics(app.metrics) }));
     app.decorate(
       'freshness',

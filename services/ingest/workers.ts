@@ -12,9 +12,9 @@ export async function startIngestWorkers(
   { log, groupId = groups.validator }: { log: Logger; groupId?: string },
 ): Promise<{ validator: RawTopicValidator; refresh(): Promise<void>; stop(): Promise<void> }> {
   const validator = new RawTopicValidator({
-    kafka: app.kafka.client,
+    kafka: app.kafka.as.ingest.client,
     admin: app.kafka.admin,
-    producer: app.kafka.producer,
+    producer: app.kafka.as.ingest.producer,
     registry: app.registry,
     catalog: createCatalogStore({ pool: app.db }),
     activity: createActivityStore({ pool: app.db }),

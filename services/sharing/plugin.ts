@@ -24,10 +24,10 @@ export const sharingPlugin = fp<{ config: HubConfig; log: Logger; keyHashSecret?
       'grants',
       createGrantService({
         pool: app.db,
-        kafka: app.kafka.client,
+        kafka: app.kafka.as.sharing.client,
         admin: app.kafka.admin,
         registry: app.registry,
-        producer: app.kafka.producer,
+        producer: app.kafka.as.sharing.producer,
         log,
         schemaPrefix: config.cleansing.schemaPrefix,
         catalog: app.catalog,

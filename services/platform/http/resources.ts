@@ -17,7 +17,14 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Pool;
     redis: Redis;
-    kafka: { client: Kafka; connection: KafkaConnection; admin: HubAdmin; producer: HubProducer };
+    kafka: {
+      client: Kafka;
+      connection: KafkaConnection;
+      admin: HubAdmin;
+      producer: HubProducer;
+      /** The client and producer each kind of work runs as: its own least-privilege user, or the main connection's. */
+      as: Readonly<Record<WorkIdentity, { client: Kafka; producer: HubProducer }>>;
+    };
     registry: RegistryClient;
   }
 }
@@ -45,16 +52,39 @@ export const redisPlugin = fp<{ config: HubConfig; log: Logger; redis?: Redis }>
   { name: 'hub-redis' },
 );
 
-export const kafkaPlugin = fp<{ connection: KafkaConnection; log: Logger; admin?: HubAdmin; producer?: HubProducer }>(
-  async (app, { connection, log, admin, producer }) => {
+export type WorkIdentity = 'ingest' | 'cleansing' | 'sharing';
+
+export const kafkaPlugin = fp<{
+  connection: KafkaConnection;
+  log: Logger;
+  admin?: HubAdmin;
+  producer?: HubProducer;
+  /** Each kind of work's own Kafka user; without one, that work uses `connection` (the admin user). */
+  services?: Partial<Record<WorkIdentity, KafkaConnection>>;
+}>(
+  async (app, { connection, log, admin, producer, services = {} }) => {
     const client = createKafkaClient(connection, log);
     const a = admin ?? (await createAdmin({ kafka: client, scram: createScramAdmin(connection) }));
     const p = producer ?? (await createProducer({ kafka: client }));
+    const own: HubProducer[] = [];
+    const as = {} as Record<WorkIdentity, { client: Kafka; producer: HubProducer }>;
+    for (const work of ['ingest', 'cleansing', 'sharing'] as const) {
+      const c = services[work];
+      if (!c) {
+        as[work] = { client, producer: p };
+        continue;
+      }
+      const workClient = createKafkaClient(c, log);
+      const workProducer = await createProducer({ kafka: workClient });
+      own.push(workProducer);
+      as[work] = { client: workClient, producer: workProducer };
+    }
     app.addHook('onClose', async () => {
+      for (const o of own) await o.close().catch(() => undefined);
       if (!producer) await p.close().catch(() => undefined);
       if (!admin) await a.close().catch(() => undefined);
     });
-    app.decorate('kafka', { client, connection, admin: a, producer: p });
+    app.decorate('kafka', { client, connection, admin: a, producer: p, as });
   },
   { name: 'hub-kafka' },
 );
