@@ -89,7 +89,7 @@ export async function cleansingRoutes(
       await record?.({
         actor: request.principal!.name,
         actorRole: request.principal!.role,
-        action: 'quality.alert_reviewed',
+        action: 'alert.reviewed',
         method: 'api',
         subjectProvider: reviewed.sources[0]?.provider ?? null,
         datasets: [reviewed.dataset],

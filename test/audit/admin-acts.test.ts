@@ -86,7 +86,7 @@ describe('administrative acts in the audit trail', () => {
       (list) => list.length > 0,
     );
     expect((await t.api(steward, 'PATCH', `/quality/alerts/${alerts[0]!.id}`, { status: 'routed', note: '请核实' })).statusCode).toBe(200);
-    expect(await has('quality.alert_reviewed', (d) => d.alert === alerts[0]!.id && d.status === 'routed')).toBe(true);
+    expect(await has('alert.reviewed', (d) => d.alert === alerts[0]!.id && d.status === 'routed')).toBe(true);
     expect((await t.app.audit.verify()).ok).toBe(true);
   });
 
