@@ -7,7 +7,7 @@ import { loadConfig, logLevelOf, type HubConfig } from '../../services/platform/
 import { createLogger, type Logger } from '../../services/platform/logger.ts';
 import { LocalBroker } from '../../services/platform/kafka/local-broker.ts';
 import type { KafkaConnection } from '../../services/platform/kafka/client.ts';
-import { quoteIdent } from '../../services/platform/db/pool.ts';
+import { openPool, quoteIdent } from '../../services/platform/db/pool.ts';
 import { newPassword, newToken } from '../../services/platform/crypto.ts';
 import { buildApp } from '../../services/hub/build-app.ts';
 import { ensureServicePrincipal } from '../../services/hub/bootstrap.ts';
@@ -66,8 +66,10 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
   };
   const serviceToken = newToken();
   let app: FastifyInstance | null = null;
+  // The bench owns its throw-away schemas, so it runs the hub on the owner's pool and drops them at the end.
+  const pool = await openPool({ ...config.database, log });
   try {
-    app = await buildApp(config, { log, kafka: connection, service: { name: servicePrincipalName, token: serviceToken } });
+    app = await buildApp(config, { log, kafka: connection, pool, service: { name: servicePrincipalName, token: serviceToken } });
     await ensureServicePrincipal(app, serviceToken);
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const running = app;
@@ -82,12 +84,14 @@ export async function startBenchEnvironment(env: Record<string, string | undefin
         for (const s of [schema, `${schema}_base`, `${schema}_theme`])
           await running.db.query(`DROP SCHEMA IF EXISTS ${quoteIdent(s)} CASCADE`).catch(() => undefined);
         await running.close();
+        await pool.end();
         await broker.stop();
         await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     await app?.close();
+    await pool.end().catch(() => undefined);
     await broker.stop();
     await rm(dir, { recursive: true, force: true });
     throw err;

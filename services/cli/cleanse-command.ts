@@ -6,7 +6,7 @@ import { loadOrCreateSecrets } from '../platform/secrets.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
 import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin } from '../platform/http/resources.ts';
 import { resolveKafka } from '../hub/kafka-connection.ts';
-import { ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from '../hub/topology.ts';
+import { databaseRoleSecret, ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from '../hub/topology.ts';
 import { createKafkaClient } from '../platform/kafka/client.ts';
 import { createAdmin } from '../platform/kafka/admin.ts';
 import { createScramAdmin } from '../platform/kafka/scram.ts';
@@ -18,7 +18,7 @@ import { startCleansingWorkers } from '../cleansing/workers.ts';
  * same resource plugins as the hub, without HTTP, and starts cleansing's workers on them.
  */
 export async function runCleanseCommand({ config, log, refreshMs = 30_000 }: { config: HubConfig; log: Logger; refreshMs?: number }): Promise<void> {
-  const secrets = await loadOrCreateSecrets(config.stateDir, serviceUserNames);
+  const secrets = await loadOrCreateSecrets(config.stateDir, [...serviceUserNames, databaseRoleSecret(config)]);
   const { connection, broker } = await resolveKafka(config, secrets, log, { reuseRunning: true });
   const app = Fastify();
   try {
@@ -29,7 +29,11 @@ export async function runCleanseCommand({ config, log, refreshMs = 30_000 }: { c
       await admin.close().catch(() => undefined);
     }
     await app.register(metricsPlugin);
-    await app.register(dbPlugin, { config, log });
+    await app.register(dbPlugin, {
+      config,
+      log,
+      ...(secrets.serviceUsers[databaseRoleSecret(config)] ? { appPassword: secrets.serviceUsers[databaseRoleSecret(config)] } : {}),
+    });
     await app.register(redisPlugin, { config, log });
     // Cleansing runs as its own service user; the admin user only creates topics.
     await app.register(kafkaPlugin, { connection, log, services: { cleansing: serviceConnections(connection, secrets.serviceUsers).cleansing } });

@@ -38,6 +38,8 @@ export interface AppDeps {
   registry?: RegistryClient;
   /** Each kind of work's own least-privilege Kafka user (created before the app is built); unset: all use `kafka`. */
   serviceKafka?: Partial<Record<WorkIdentity, KafkaConnection>>;
+  /** The password of the application role in Postgres (a generated secret); unset: a new one each start. */
+  databaseAppPassword?: string;
   /** HMACs the business keys written to the audit trail and Redis; a secret kept outside the database. */
   keyHashSecret?: string;
   /** The dataset schemas; read from schemas/ when not given. */
@@ -72,7 +74,12 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
       },
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
-    await app.register(dbPlugin, { config, log, ...(deps.pool ? { pool: deps.pool } : {}) });
+    await app.register(dbPlugin, {
+      config,
+      log,
+      ...(deps.pool ? { pool: deps.pool } : {}),
+      ...(deps.databaseAppPassword ? { appPassword: deps.databaseAppPassword } : {}),
+    });
     await app.register(redisPlugin, { config, log, ...(deps.redis ? { redis: deps.redis } : {}) });
     await app.register(kafkaPlugin, {
       connection: deps.kafka,

@@ -7,7 +7,7 @@ import { loadSchemaFiles } from '../contract/dataset-schema.ts';
 import { buildApp } from './build-app.ts';
 import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
 import { resolveKafka } from './kafka-connection.ts';
-import { ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from './topology.ts';
+import { databaseRoleSecret, ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from './topology.ts';
 import { createKafkaClient, type KafkaConnection } from '../platform/kafka/client.ts';
 import { createAdmin, type HubAdmin } from '../platform/kafka/admin.ts';
 import { createScramAdmin } from '../platform/kafka/scram.ts';
@@ -26,7 +26,7 @@ export interface RunningHub {
  */
 export async function startHub(config: HubConfig, log: Logger): Promise<RunningHub> {
   const schemas = await loadSchemaFiles();
-  const secrets = await loadOrCreateSecrets(config.stateDir, serviceUserNames);
+  const secrets = await loadOrCreateSecrets(config.stateDir, [...serviceUserNames, databaseRoleSecret(config)]);
   const { connection, broker } = await resolveKafka(config, secrets, log);
   let app: FastifyInstance | null = null;
   let workers: Workers | null = null;
@@ -46,6 +46,7 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
       serviceKafka: serviceConnections(connection, secrets.serviceUsers),
       service: { name: servicePrincipalName, token: secrets.serviceToken },
       keyHashSecret: secrets.keyHashSecret,
+      databaseAppPassword: secrets.serviceUsers[databaseRoleSecret(config)],
     });
     await ensureServicePrincipal(app, secrets.serviceToken);
     const address = await app.listen({ host: config.http.host, port: config.http.port });

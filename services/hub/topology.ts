@@ -1,6 +1,7 @@
 import type { AclBinding, HubAdmin, TopicSpec } from '../platform/kafka/admin.ts';
 import type { KafkaConnection } from '../platform/kafka/client.ts';
 import { HubError } from '../platform/errors.ts';
+import type { HubConfig } from '../platform/config.ts';
 import { cleanTopicPrefix, deadLetterTopic, groups, qualityAlertsTopic, rawTopicPrefix, shareTopicPrefix, topicSpecs } from '../contract/names.ts';
 
 /** The hub's own topics; dataset topics (raw., clean., share.) are created by their services. */
@@ -65,4 +66,9 @@ export async function ensureServiceUsers(
 export function serviceConnections(admin: KafkaConnection, passwords: Readonly<Record<string, string>>): Record<keyof typeof serviceUserOf, KafkaConnection> {
   const as = (user: string): KafkaConnection => ({ ...admin, username: user, password: passwords[user] ?? '' });
   return { ingest: as(serviceUserOf.ingest), cleansing: as(serviceUserOf.cleansing), sharing: as(serviceUserOf.sharing) };
+}
+
+/** The generated password of the Postgres application role is kept beside the Kafka service users'. */
+export function databaseRoleSecret(config: HubConfig): string {
+  return `postgres:${config.database.appRole}`;
 }

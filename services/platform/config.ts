@@ -32,6 +32,12 @@ export const settings = {
   },
   databaseUrl: { env: 'DATABASE_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:5432/hub', secret: true, doc: 'Postgres, system of record' },
   databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'hub', doc: 'Postgres schema for the hub tables' },
+  databaseAppRole: {
+    env: 'DATABASE_APP_ROLE',
+    kind: 'string',
+    default: 'hub_app',
+    doc: 'the role the hub runs its requests as (created by the DATABASE_URL user, which keeps migrations)',
+  },
   databasePoolMax: { env: 'DATABASE_POOL_MAX', kind: 'int', default: '10', min: 1, max: 200, doc: 'pg pool size (connections)' },
   databaseConnectTimeout: { env: 'DATABASE_CONNECT_TIMEOUT_MS', kind: 'int', default: '5000', min: 100, doc: 'connect timeout (ms)' },
   redisUrl: { env: 'REDIS_URL', kind: 'url', default: 'redis://127.0.0.1:6379/0', secret: true, doc: 'Redis, fast path only' },
@@ -143,7 +149,7 @@ export interface HubConfig {
   readonly stateDir: string;
   /** null: the command's own default. */
   readonly logLevel: string | null;
-  readonly database: { readonly url: string; readonly schema: string; readonly poolMax: number; readonly connectTimeoutMs: number };
+  readonly database: { readonly url: string; readonly schema: string; readonly appRole: string; readonly poolMax: number; readonly connectTimeoutMs: number };
   readonly redis: { readonly url: string; readonly keyPrefix: string; readonly connectTimeoutMs: number };
   readonly kafka: {
     /** null: the hub starts and owns a local broker. */
@@ -281,7 +287,13 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
     http: { host: str('host'), port: int('port'), bodyLimit: int('bodyLimit'), metricsToken: opt('metricsToken') },
     stateDir: resolve(cwd, str('stateDir')),
     logLevel: opt('logLevel'),
-    database: { url: str('databaseUrl'), schema: str('databaseSchema'), poolMax: int('databasePoolMax'), connectTimeoutMs: int('databaseConnectTimeout') },
+    database: {
+      url: str('databaseUrl'),
+      schema: str('databaseSchema'),
+      appRole: str('databaseAppRole'),
+      poolMax: int('databasePoolMax'),
+      connectTimeoutMs: int('databaseConnectTimeout'),
+    },
     redis: { url: str('redisUrl'), keyPrefix: str('redisKeyPrefix'), connectTimeoutMs: int('redisConnectTimeout') },
     kafka: {
       brokers: raw.kafkaBrokers ? raw.kafkaBrokers.split(',').map((b) => b.trim()) : null,

@@ -5,6 +5,8 @@ import type { HubConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { openPool, type Pool } from '../db/pool.ts';
 import { migrate } from '../db/migrate.ts';
+import { ensureAppRole } from '../db/roles.ts';
+import { randomBytes } from 'node:crypto';
 import { openRedis, type Redis } from '../redis.ts';
 import { createKafkaClient, type KafkaConnection } from '../kafka/client.ts';
 import { createAdmin, type HubAdmin } from '../kafka/admin.ts';
@@ -33,11 +35,35 @@ declare module 'fastify' {
  * Each resource is a plugin that opens itself (unless the caller injected one, which the caller
  * then owns) and closes itself when the app closes.
  */
-export const dbPlugin = fp<{ config: HubConfig; log: Logger; pool?: Pool }>(
-  async (app, { config, log, pool }) => {
-    const db = pool ?? (await openPool({ ...config.database, log: log.child({ module: 'db' }) }));
-    if (!pool) app.addHook('onClose', () => db.end());
-    await migrate({ pool: db, log: log.child({ module: 'migrate' }) });
+export const dbPlugin = fp<{ config: HubConfig; log: Logger; pool?: Pool; appPassword?: string }>(
+  async (app, { config, log, pool, appPassword }) => {
+    const dbLog = log.child({ module: 'db' });
+    if (pool) {
+      // An injected pool is the caller's (tests): it is used as it is.
+      await migrate({ pool, log: log.child({ module: 'migrate' }) });
+      app.decorate('db', pool);
+      return;
+    }
+    // The DATABASE_URL user migrates and sets up the application role; requests run as that role.
+    const owner = await openPool({ ...config.database, log: dbLog });
+    const password = appPassword ?? randomBytes(24).toString('base64url');
+    try {
+      await migrate({ pool: owner, log: log.child({ module: 'migrate' }) });
+      const prefix = config.cleansing.schemaPrefix;
+      await ensureAppRole(owner, {
+        role: config.database.appRole,
+        password,
+        schema: config.database.schema,
+        landingSchemas: [`${prefix}base`, `${prefix}theme`],
+      });
+    } finally {
+      await owner.end().catch(() => undefined);
+    }
+    const url = new URL(config.database.url);
+    url.username = config.database.appRole;
+    url.password = password;
+    const db = await openPool({ ...config.database, url: url.toString(), log: dbLog });
+    app.addHook('onClose', () => db.end());
     app.decorate('db', db);
   },
   { name: 'hub-db' },
