@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 export const genesisHash = '0'.repeat(64);
 
@@ -29,10 +29,13 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** SHA-256 (hex) over a versioned, positional JSON array of the content: unambiguous for nulls and arrays. */
-export function auditHash(c: HashedContent): string {
+/**
+ * SHA-256 (hex) over a versioned, positional JSON array of the content: unambiguous for nulls and
+ * arrays. With a key, HMAC-SHA256 over the same content marked v2: only the key's holder can chain.
+ */
+export function auditHash(c: HashedContent, key?: string): string {
   const canonical = canonicalJson([
-    'audit.v1',
+    key === undefined ? 'audit.v1' : 'audit.v2',
     String(c.seq),
     c.at,
     c.actor,
@@ -47,5 +50,10 @@ export function auditHash(c: HashedContent): string {
     c.method,
     c.prevHash,
   ]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return (key === undefined ? createHash('sha256') : createHmac('sha256', key)).update(canonical, 'utf8').digest('hex');
+}
+
+/** The chain's key, derived from the hub's key-hash secret (kept in the state folder, outside the database). */
+export function auditChainKey(secret: string): string {
+  return createHmac('sha256', secret).update('hub audit chain v2').digest('hex');
 }

@@ -3,6 +3,25 @@ import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import { withTransaction } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
 import { auditHash, genesisHash } from './hash.ts';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+
+type Head = { seq: number; hash: string };
+
+async function readHead(file: string): Promise<Head | null> {
+  try {
+    const head = JSON.parse(await readFile(file, 'utf8')) as Partial<Head>;
+    return typeof head.seq === 'number' && typeof head.hash === 'string' ? { seq: head.seq, hash: head.hash } : null;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function writeHead(file: string, head: Head): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(head)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
 
 /** One thing that happened: who (actor), what (action), whose data, for what, approved by whom, how. */
 export interface AuditEvent {
@@ -85,6 +104,8 @@ export interface AuditLog {
   append(db: Pool | PoolClient, event: AuditEvent): Promise<AuditRecord>;
   /** Walks the whole chain in seq order in one snapshot. */
   verify(): Promise<AuditVerification>;
+  /** Writes the latest committed row's seq and hash to the head file (outside the database); call it on a timer. */
+  keepHead(): Promise<{ seq: number; hash: string } | null>;
   list(filter: AuditFilter): Promise<{ total: number; records: AuditRecord[] }>;
   usageOf(provider: string, filter?: Omit<AuditFilter, 'provider'>): Promise<{ provider: string; total: number; uses: AuditUse[]; records: AuditRecord[] }>;
 }
@@ -95,7 +116,7 @@ const verifyBatch = 1000;
 const actionPattern = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const isoUtc = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 const columns = `seq::text AS seq, to_char(at AT TIME ZONE 'UTC', ${isoUtc}) AS at, actor, actor_role, action, purpose, approver,
-  subject_provider, datasets, fields, detail, method, prev_hash, hash`;
+  subject_provider, datasets, fields, detail, method, prev_hash, hash, keyed`;
 
 interface Row {
   seq: string;
@@ -112,6 +133,7 @@ interface Row {
   method: string;
   prev_hash: string;
   hash: string;
+  keyed: boolean;
 }
 
 function toRecord(r: Row): AuditRecord {
@@ -160,7 +182,7 @@ function normalize(e: AuditEvent): Omit<AuditRecord, 'seq' | 'at' | 'prevHash' |
 }
 
 /** Must run inside a transaction: the lock holds until it ends, so appends form one line. */
-async function insert(client: PoolClient, content: ReturnType<typeof normalize>): Promise<AuditRecord> {
+async function insert(client: PoolClient, content: ReturnType<typeof normalize>, key: string | undefined): Promise<AuditRecord> {
   const {
     rows: [tx],
   } = await client.query<{ isolation: string }>(
@@ -178,10 +200,10 @@ async function insert(client: PoolClient, content: ReturnType<typeof normalize>)
   if (!head) throw new HubError('HUB_ERR_INTERNAL', 'audit append: no clock');
   const seq = head.seq === null ? 1 : Number(head.seq) + 1;
   const unhashed = { seq, at: head.at, ...content, prevHash: head.hash ?? genesisHash };
-  const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed) };
+  const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed, key) };
   await client.query(
-    `INSERT INTO audit_log (seq, at, actor, actor_role, action, purpose, approver, subject_provider, datasets, fields, detail, method, prev_hash, hash)
-     VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    `INSERT INTO audit_log (seq, at, actor, actor_role, action, purpose, approver, subject_provider, datasets, fields, detail, method, prev_hash, hash, keyed)
+     VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
     [
       record.seq,
       record.at,
@@ -197,12 +219,13 @@ async function insert(client: PoolClient, content: ReturnType<typeof normalize>)
       record.method,
       record.prevHash,
       record.hash,
+      key !== undefined,
     ],
   );
   return record;
 }
 
-async function appendOnClient(client: PoolClient, content: ReturnType<typeof normalize>): Promise<AuditRecord> {
+async function appendOnClient(client: PoolClient, content: ReturnType<typeof normalize>, key: string | undefined): Promise<AuditRecord> {
   let own = false;
   try {
     await client.query('SAVEPOINT hub_audit_append');
@@ -213,7 +236,7 @@ async function appendOnClient(client: PoolClient, content: ReturnType<typeof nor
     await client.query('BEGIN');
   }
   try {
-    const record = await insert(client, content);
+    const record = await insert(client, content, key);
     await client.query(own ? 'COMMIT' : 'RELEASE SAVEPOINT hub_audit_append');
     return record;
   } catch (err) {
@@ -242,7 +265,12 @@ function where(filter: AuditFilter): { sql: string; params: unknown[] } {
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
-export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
+/**
+ * `key`: the chain's HMAC key (auditChainKey of the state folder's secret); rows are then keyed, and
+ * verify() refuses a plain row after a keyed one. `headFile`: where the last seen head is kept
+ * outside the database; verify() checks the trail still holds it (catches rows cut from the end).
+ */
+export function createAuditLog({ pool, key, headFile }: { pool: Pool; key?: string; headFile?: string }): AuditLog {
   async function list(filter: AuditFilter): Promise<{ total: number; records: AuditRecord[] }> {
     const { sql, params } = where(filter);
     const n = params.length;
@@ -265,8 +293,8 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
   return {
     async append(db, event) {
       const content = normalize(event);
-      if (db instanceof pg.Pool) return withTransaction(db, (client) => insert(client, content));
-      return appendOnClient(db, content);
+      if (db instanceof pg.Pool) return withTransaction(db, (client) => insert(client, content, key));
+      return appendOnClient(db, content, key);
     },
 
     async verify() {
@@ -274,6 +302,9 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
       const problems: AuditProblem[] = [];
       let checked = 0;
       let prev: { seq: number; hash: string } | null = null;
+      let keyedSeen = false;
+      const known = headFile ? await readHead(headFile) : null;
+      let knownFound = false;
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         for (;;) {
@@ -283,6 +314,11 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
           );
           for (const row of rows) {
             const r = toRecord(row);
+            if (known && r.seq === known.seq) {
+              knownFound = true;
+              if (r.hash !== known.hash)
+                problems.push({ seq: r.seq, problem: 'the row differs from the head kept outside the database: the trail was rewritten' });
+            }
             const expected = prev ? prev.seq + 1 : 1;
             if (r.seq > expected)
               problems.push({
@@ -296,7 +332,16 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
                 problem: `prev_hash does not match the hash of ${prev ? `row ${prev.seq}` : 'the genesis'}: a row before it was inserted, deleted or rewritten`,
               });
             }
-            if (auditHash(r) !== r.hash) problems.push({ seq: r.seq, problem: 'hash does not match the row content: the row was changed' });
+            if (row.keyed) {
+              keyedSeen = true;
+              if (key === undefined)
+                problems.push({ seq: r.seq, problem: 'the row is keyed and this check has no key: run it where the hub keeps its state folder' });
+              else if (auditHash(r, key) !== r.hash) problems.push({ seq: r.seq, problem: 'hash does not match the row content: the row was changed' });
+            } else if (keyedSeen || key !== undefined) {
+              // Once the hub keys its chain, a plain row can only come from someone without the key.
+              if (keyedSeen) problems.push({ seq: r.seq, problem: 'a row without the chain key after keyed rows: the trail was rewritten without the key' });
+              if (auditHash(r) !== r.hash) problems.push({ seq: r.seq, problem: 'hash does not match the row content: the row was changed' });
+            } else if (auditHash(r) !== r.hash) problems.push({ seq: r.seq, problem: 'hash does not match the row content: the row was changed' });
             checked += 1;
             prev = { seq: r.seq, hash: r.hash };
           }
@@ -309,7 +354,19 @@ export function createAuditLog({ pool }: { pool: Pool }): AuditLog {
       } finally {
         client.release();
       }
+      if (known && !knownFound)
+        problems.push({ seq: known.seq, problem: `row ${known.seq}, the head kept outside the database, is missing: rows were cut from the end` });
       return { ok: problems.length === 0, checked, problems, head: prev };
+    },
+
+    async keepHead() {
+      if (!headFile) return null;
+      const { rows } = await pool.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+      const head = rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : null;
+      const kept = await readHead(headFile);
+      // Only forward: a head behind the one kept (or another chain) is not written over it.
+      if (head && (!kept || head.seq > kept.seq)) await writeHead(headFile, head);
+      return head;
     },
 
     list,

@@ -10,9 +10,9 @@ declare module 'fastify' {
 }
 
 /** The append-only, hash-chained audit trail and its routes (auditors only). */
-export const auditPlugin = fp(
-  async (app) => {
-    app.decorate('audit', createAuditLog({ pool: app.db }));
+export const auditPlugin = fp<{ key?: string; headFile?: string }>(
+  async (app, { key, headFile }) => {
+    app.decorate('audit', createAuditLog({ pool: app.db, ...(key ? { key } : {}), ...(headFile ? { headFile } : {}) }));
     await app.register(authenticated(auditRoutes), { prefix: '/api/v1', audit: app.audit });
   },
   { name: 'hub-audit', dependencies: ['hub-db', 'hub-principals'] },

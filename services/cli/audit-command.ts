@@ -4,6 +4,9 @@ import type { Logger } from '../platform/logger.ts';
 import { HubError } from '../platform/errors.ts';
 import { openPool } from '../platform/db/pool.ts';
 import { createAuditLog } from '../audit/log.ts';
+import { auditChainKey } from '../audit/hash.ts';
+import { readSecrets } from '../platform/secrets.ts';
+import { auditHeadFile } from '../hub/topology.ts';
 
 export interface AuditCommand {
   config: HubConfig;
@@ -21,8 +24,10 @@ export interface AuditCommand {
 export async function runAuditCommand({ config, log, action, json, out, err }: AuditCommand): Promise<number> {
   if (action !== 'verify') throw new HubError('HUB_ERR_VALIDATION', 'usage: hub audit verify [--json]');
   const pool = await openPool({ ...config.database, log });
+  // The chain key and the head kept outside the database live in the hub's state folder.
+  const secret = (await readSecrets(config.stateDir))?.keyHashSecret;
   try {
-    const result = await createAuditLog({ pool })
+    const result = await createAuditLog({ pool, ...(secret ? { key: auditChainKey(secret) } : {}), headFile: auditHeadFile(config) })
       .verify()
       .catch((e: unknown) => {
         if ((e as { code?: string }).code === '42P01') {

@@ -38,6 +38,10 @@ export interface AppDeps {
   registry?: RegistryClient;
   /** Each kind of work's own least-privilege Kafka user (created before the app is built); unset: all use `kafka`. */
   serviceKafka?: Partial<Record<WorkIdentity, KafkaConnection>>;
+  /** The audit chain's HMAC key (from the state folder's secret); unset: rows are hashed without a key. */
+  auditKey?: string;
+  /** Where the audit trail's last head is kept outside the database. */
+  auditHeadFile?: string;
   /** The password of the application role in Postgres (a generated secret); unset: a new one each start. */
   databaseAppPassword?: string;
   /** HMACs the business keys written to the audit trail and Redis; a secret kept outside the database. */
@@ -98,7 +102,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     // The areas, lowest layer first; each builds its service, decorates the app and registers its routes.
     // Bound late: the audit trail is registered after the principals it authenticates with.
     await app.register(principalsPlugin, { config, record: (act) => app.audit.append(app.db, { ...act, method: 'api' }) });
-    await app.register(auditPlugin);
+    await app.register(auditPlugin, { ...(deps.auditKey ? { key: deps.auditKey } : {}), ...(deps.auditHeadFile ? { headFile: deps.auditHeadFile } : {}) });
     await app.register(catalogPlugin, { config, log, schemas: deps.schemas ?? (await loadSchemaFiles()) });
     await app.register(ingestPlugin, { config, log });
     await app.register(cleansingPlugin, { config });

@@ -5,9 +5,10 @@ import type { Logger } from '../platform/logger.ts';
 import { loadOrCreateSecrets } from '../platform/secrets.ts';
 import { loadSchemaFiles } from '../contract/dataset-schema.ts';
 import { buildApp } from './build-app.ts';
+import { auditChainKey } from '../audit/hash.ts';
 import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
 import { resolveKafka } from './kafka-connection.ts';
-import { databaseRoleSecret, ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from './topology.ts';
+import { auditHeadFile, databaseRoleSecret, ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from './topology.ts';
 import { createKafkaClient, type KafkaConnection } from '../platform/kafka/client.ts';
 import { createAdmin, type HubAdmin } from '../platform/kafka/admin.ts';
 import { createScramAdmin } from '../platform/kafka/scram.ts';
@@ -46,6 +47,8 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
       serviceKafka: serviceConnections(connection, secrets.serviceUsers),
       service: { name: servicePrincipalName, token: secrets.serviceToken },
       keyHashSecret: secrets.keyHashSecret,
+      auditKey: auditChainKey(secrets.keyHashSecret),
+      auditHeadFile: auditHeadFile(config),
       databaseAppPassword: secrets.serviceUsers[databaseRoleSecret(config)],
     });
     await ensureServicePrincipal(app, secrets.serviceToken);

@@ -2,6 +2,7 @@ import type { AclBinding, HubAdmin, TopicSpec } from '../platform/kafka/admin.ts
 import type { KafkaConnection } from '../platform/kafka/client.ts';
 import { HubError } from '../platform/errors.ts';
 import type { HubConfig } from '../platform/config.ts';
+import { join } from 'node:path';
 import { cleanTopicPrefix, deadLetterTopic, groups, qualityAlertsTopic, rawTopicPrefix, shareTopicPrefix, topicSpecs } from '../contract/names.ts';
 
 /** The hub's own topics; dataset topics (raw., clean., share.) are created by their services. */
@@ -71,4 +72,9 @@ export function serviceConnections(admin: KafkaConnection, passwords: Readonly<R
 /** The generated password of the Postgres application role is kept beside the Kafka service users'. */
 export function databaseRoleSecret(config: HubConfig): string {
   return `postgres:${config.database.appRole}`;
+}
+
+/** The audit trail's head outside the database, one file per hub schema in the state folder. */
+export function auditHeadFile(config: HubConfig): string {
+  return join(config.stateDir, `audit-head.${config.database.schema}.json`);
 }

@@ -6,6 +6,7 @@ import { startIngestWorkers } from '../ingest/workers.ts';
 import type { CleansingWorker } from '../cleansing/worker.ts';
 import { startCleansingWorkers } from '../cleansing/workers.ts';
 import { startSharingWorkers } from '../sharing/workers.ts';
+import { startAuditWorkers } from '../audit/workers.ts';
 
 export interface Workers {
   validator: RawTopicValidator;
@@ -30,6 +31,7 @@ export async function startWorkers(
   const ingest = await startIngestWorkers(app, { log, ...(groupId ? { groupId } : {}) });
   const cleansing = await startCleansingWorkers(app, { config, log, ...(cleansingGroupId ? { groupId: cleansingGroupId } : {}) });
   const sharing = await startSharingWorkers(app, { log });
+  const audit = startAuditWorkers(app, { log });
   const refresh = () => {
     ingest.refresh().catch((err: unknown) => log.warn({ err }, 'raw validator refresh failed'));
     cleansing.refresh().catch((err: unknown) => log.warn({ err }, 'cleansing refresh failed'));
@@ -44,6 +46,7 @@ export async function startWorkers(
     async stop() {
       clearInterval(timer);
       await sharing.stop();
+      await audit.stop();
       await ingest.stop();
       await cleansing.stop();
     },

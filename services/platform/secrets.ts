@@ -45,3 +45,13 @@ export async function loadOrCreateSecrets(stateDir: string, serviceUserNames: re
   }
   return base;
 }
+
+/** The state folder's secrets if they exist, without creating or changing anything. */
+export async function readSecrets(stateDir: string): Promise<Partial<LocalSecrets> | null> {
+  try {
+    return JSON.parse(await readFile(join(stateDir, 'secrets.json'), 'utf8')) as Partial<LocalSecrets>;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null;
+    throw err;
+  }
+}
