@@ -104,6 +104,8 @@ export interface AuditLog {
   append(db: Pool | PoolClient, event: AuditEvent): Promise<AuditRecord>;
   /** Walks the whole chain in seq order in one snapshot. */
   verify(): Promise<AuditVerification>;
+  /** Every row in [from, to), oldest first, a page at a time, to `each`; returns how many. */
+  export(range: { from?: string; to?: string }, each: (record: AuditRecord) => void | Promise<void>): Promise<number>;
   /** Writes the latest committed row's seq and hash to the head file (outside the database); call it on a timer. */
   keepHead(): Promise<{ seq: number; hash: string } | null>;
   list(filter: AuditFilter): Promise<{ total: number; records: AuditRecord[] }>;
@@ -357,6 +359,24 @@ export function createAuditLog({ pool, key, headFile }: { pool: Pool; key?: stri
       if (known && !knownFound)
         problems.push({ seq: known.seq, problem: `row ${known.seq}, the head kept outside the database, is missing: rows were cut from the end` });
       return { ok: problems.length === 0, checked, problems, head: prev };
+    },
+
+    async export(range, each) {
+      const { sql, params } = where(range);
+      let after = 0;
+      let n = 0;
+      for (;;) {
+        const clause = sql ? `${sql} AND seq > $${params.length + 1}` : `WHERE seq > $${params.length + 1}`;
+        const { rows } = await pool.query<Row>(`SELECT ${columns} FROM audit_log ${clause} ORDER BY seq LIMIT $${params.length + 2}`, [
+          ...params,
+          after,
+          verifyBatch,
+        ]);
+        for (const row of rows) await each(toRecord(row));
+        n += rows.length;
+        if (rows.length < verifyBatch) return n;
+        after = Number(rows[rows.length - 1]!.seq);
+      }
     },
 
     async keepHead() {

@@ -13,6 +13,9 @@ export interface AuditCommand {
   log: Logger;
   action: string | undefined;
   json: boolean;
+  /** export: inclusive lower and exclusive upper bound (ISO date-times). */
+  from?: string;
+  to?: string;
   out: Writable;
   err: Writable;
 }
@@ -21,9 +24,27 @@ export interface AuditCommand {
  * `hub audit verify` reads the chain straight from Postgres (it changes nothing, not even the
  * schema) and answers 0 if it is intact, 1 with one line per problem if not.
  */
-export async function runAuditCommand({ config, log, action, json, out, err }: AuditCommand): Promise<number> {
-  if (action !== 'verify') throw new HubError('HUB_ERR_VALIDATION', 'usage: hub audit verify [--json]');
+export async function runAuditCommand({ config, log, action, json, from, to, out, err }: AuditCommand): Promise<number> {
+  if (action !== 'verify' && action !== 'export')
+    throw new HubError('HUB_ERR_VALIDATION', 'usage: hub audit verify [--json] | hub audit export [--from ISO] [--to ISO]');
+  for (const [name, value] of [
+    ['--from', from],
+    ['--to', to],
+  ] as const) {
+    if (value !== undefined && Number.isNaN(Date.parse(value))) throw new HubError('HUB_ERR_VALIDATION', `${name} must be an ISO date-time, got "${value}"`);
+  }
   const pool = await openPool({ ...config.database, log });
+  if (action === 'export') {
+    try {
+      const n = await createAuditLog({ pool }).export({ ...(from ? { from } : {}), ...(to ? { to } : {}) }, (record) => {
+        out.write(`${JSON.stringify(record)}\n`);
+      });
+      err.write(`hub: exported ${n} audit rows\n`);
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  }
   // The chain key and the head kept outside the database live in the hub's state folder.
   const secret = (await readSecrets(config.stateDir))?.keyHashSecret;
   try {

@@ -20,6 +20,7 @@ const usage = `usage:
   hub import <dataset> <file> [--format csv|ndjson] [--encoding utf-8|gb18030] [--url URL] [--token TOKEN] [--from-line N] [--json]
                                                 upload a CSV or NDJSON file as a department (HUB_URL, HUB_TOKEN)
   hub audit verify [--json]                     check the audit trail's hash chain (exit 1 if broken)
+  hub audit export [--from ISO] [--to ISO]      the audit trail as NDJSON on stdout, oldest first, for archiving
 roles: authority, steward, department, consumer, auditor`;
 
 async function start(config: HubConfig, log: Logger): Promise<void> {
@@ -70,7 +71,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { role: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      role: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   const [command = 'start', ...rest] = positionals;
   if (values.help || command === 'help') {
@@ -103,7 +110,16 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (command === 'audit') {
     const config = loadConfig(env);
     const log = createLogger({ level: config.logLevel ?? 'warn', destination: pino.destination(2) });
-    return runAuditCommand({ config, log, action: rest[0], json: values.json ?? false, out: process.stdout, err: process.stderr });
+    return runAuditCommand({
+      config,
+      log,
+      action: rest[0],
+      json: values.json ?? false,
+      ...(values.from ? { from: values.from } : {}),
+      ...(values.to ? { to: values.to } : {}),
+      out: process.stdout,
+      err: process.stderr,
+    });
   }
   throw new HubError('HUB_ERR_VALIDATION', `unknown command "${command}"\n${usage}`);
 }

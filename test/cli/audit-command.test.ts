@@ -26,10 +26,26 @@ describe('hub audit verify', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, checked: 3, problems: [] });
   });
 
+  it('exports the trail as NDJSON, oldest first, within --from and --to', async () => {
+    const all = await runHub(['audit', 'export'], hubEnv({ DATABASE_SCHEMA: db.schema }));
+    expect(all.code).toBe(0);
+    const rows = all.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; action: string; hash: string });
+    expect(rows.map((r) => `${r.seq}:${r.action}`)).toEqual(['1:application.submitted', '2:application.approved', '3:grant.created']);
+    expect(all.stderr).toBe('hub: exported 3 audit rows\n');
+    const none = await runHub(['audit', 'export', '--to', '2000-01-01T00:00:00Z'], hubEnv({ DATABASE_SCHEMA: db.schema }));
+    expect(none.stdout).toBe('');
+    const bad = await runHub(['audit', 'export', '--from', 'yesterday'], hubEnv({ DATABASE_SCHEMA: db.schema }));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--from must be an ISO date-time/);
+  });
+
   it('rejects an unknown action in one line with exit code 2', async () => {
     const result = await runHub(['audit', 'check'], hubEnv({ DATABASE_SCHEMA: db.schema }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('hub: usage: hub audit verify [--json]\n');
+    expect(result.stderr).toBe('hub: usage: hub audit verify [--json] | hub audit export [--from ISO] [--to ISO]\n');
   });
 
   it('exits 1 with one line per problem after a row was altered in Postgres', async () => {
