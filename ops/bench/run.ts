@@ -8,6 +8,7 @@ import { bareUpsertRate } from './landing-bare-upsert.ts';
 import { benchLandingScale } from './landing-scale.ts';
 import { benchVerification } from './verification.ts';
 import { benchGrants } from './grants.ts';
+import { benchAuditAppends } from './audit.ts';
 import { errorMessage } from '../../services/platform/errors.ts';
 import { readEnvironment } from '../../services/platform/config.ts';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     await benchCleansingEndToEnd(env, { bareUpsertRate: (rows) => bareUpsertRate({ pool: env.app.db, rows, batch: 500 }) });
     await benchGrants(env);
     await benchVerification(env);
+    await benchAuditAppends(env);
     await benchHttpIngest(env);
     await benchFileImport(env);
     await benchLandingScale({ pool: env.app.db, log: env.log });

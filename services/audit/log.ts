@@ -185,6 +185,12 @@ function normalize(e: AuditEvent): Omit<AuditRecord, 'seq' | 'at' | 'prevHash' |
 
 /** Must run inside a transaction: the lock holds until it ends, so appends form one line. */
 async function insert(client: PoolClient, content: ReturnType<typeof normalize>, key: string | undefined): Promise<AuditRecord> {
+  const [record] = await insertMany(client, [content], key);
+  return record!;
+}
+
+/** Several rows chained in order under one lock and one INSERT (group commit). */
+async function insertMany(client: PoolClient, contents: readonly ReturnType<typeof normalize>[], key: string | undefined): Promise<AuditRecord[]> {
   const {
     rows: [tx],
   } = await client.query<{ isolation: string }>(
@@ -200,31 +206,40 @@ async function insert(client: PoolClient, content: ReturnType<typeof normalize>,
      FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) last ON true`,
   );
   if (!head) throw new HubError('HUB_ERR_INTERNAL', 'audit append: no clock');
-  const seq = head.seq === null ? 1 : Number(head.seq) + 1;
-  const unhashed = { seq, at: head.at, ...content, prevHash: head.hash ?? genesisHash };
-  const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed, key) };
+  const records: AuditRecord[] = [];
+  let prevHash = head.hash ?? genesisHash;
+  let seq = head.seq === null ? 0 : Number(head.seq);
+  for (const content of contents) {
+    seq += 1;
+    const unhashed = { seq, at: head.at, ...content, prevHash };
+    const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed, key) };
+    records.push(record);
+    prevHash = record.hash;
+  }
+  const columnsOf = (r: AuditRecord) => [
+    r.seq,
+    r.at,
+    r.actor,
+    r.actorRole,
+    r.action,
+    r.purpose,
+    r.approver,
+    r.subjectProvider,
+    r.datasets,
+    r.fields,
+    JSON.stringify(r.detail),
+    r.method,
+    r.prevHash,
+    r.hash,
+    key !== undefined,
+  ];
+  const width = 15;
   await client.query(
     `INSERT INTO audit_log (seq, at, actor, actor_role, action, purpose, approver, subject_provider, datasets, fields, detail, method, prev_hash, hash, keyed)
-     VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-    [
-      record.seq,
-      record.at,
-      record.actor,
-      record.actorRole,
-      record.action,
-      record.purpose,
-      record.approver,
-      record.subjectProvider,
-      record.datasets,
-      record.fields,
-      JSON.stringify(record.detail),
-      record.method,
-      record.prevHash,
-      record.hash,
-      key !== undefined,
-    ],
+     VALUES ${records.map((_, i) => `(${Array.from({ length: width }, (_, j) => `$${i * width + j + 1}${j === 1 ? '::timestamptz' : ''}`).join(', ')})`).join(', ')}`,
+    records.flatMap(columnsOf),
   );
-  return record;
+  return records;
 }
 
 async function appendOnClient(client: PoolClient, content: ReturnType<typeof normalize>, key: string | undefined): Promise<AuditRecord> {
@@ -273,6 +288,46 @@ function where(filter: AuditFilter): { sql: string; params: unknown[] } {
  * outside the database; verify() checks the trail still holds it (catches rows cut from the end).
  */
 export function createAuditLog({ pool, key, headFile }: { pool: Pool; key?: string; headFile?: string }): AuditLog {
+  /**
+   * Group commit: appends made while a commit is under way wait for the next one and go in
+   * together (one lock, one INSERT, one commit); each caller resolves once its row is durable.
+   */
+  const queues = new Map<Pool, { content: ReturnType<typeof normalize>; resolve: (r: AuditRecord) => void; reject: (e: unknown) => void }[]>();
+  const busy = new Set<Pool>();
+  const maxGroup = 500;
+  async function flush(db: Pool): Promise<void> {
+    busy.add(db);
+    try {
+      for (;;) {
+        const queue = queues.get(db) ?? [];
+        const group = queue.splice(0, maxGroup);
+        if (group.length === 0) return;
+        try {
+          const records = await withTransaction(db, (client) =>
+            insertMany(
+              client,
+              group.map((g) => g.content),
+              key,
+            ),
+          );
+          for (const [i, g] of group.entries()) g.resolve(records[i]!);
+        } catch (err) {
+          for (const g of group) g.reject(err);
+        }
+      }
+    } finally {
+      busy.delete(db);
+    }
+  }
+  function groupCommit(db: Pool, content: ReturnType<typeof normalize>): Promise<AuditRecord> {
+    return new Promise((resolve, reject) => {
+      const queue = queues.get(db) ?? [];
+      queue.push({ content, resolve, reject });
+      queues.set(db, queue);
+      if (!busy.has(db)) void flush(db);
+    });
+  }
+
   async function list(filter: AuditFilter): Promise<{ total: number; records: AuditRecord[] }> {
     const { sql, params } = where(filter);
     const n = params.length;
@@ -295,7 +350,8 @@ export function createAuditLog({ pool, key, headFile }: { pool: Pool; key?: stri
   return {
     async append(db, event) {
       const content = normalize(event);
-      if (db instanceof pg.Pool) return withTransaction(db, (client) => insert(client, content, key));
+      // On its own transaction an append joins the next group commit; in the caller's it is part of that.
+      if (db instanceof pg.Pool) return groupCommit(db, content);
       return appendOnClient(db, content, key);
     },
 
