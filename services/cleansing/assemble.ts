@@ -15,6 +15,7 @@ import { createCleansingPipeline } from './pipeline.ts';
 import { cleansingMetrics } from './metrics.ts';
 import { CleansingWorker } from './worker.ts';
 import { createProgressStore } from './progress-store.ts';
+import type { HealthBoard } from '../platform/health.ts';
 
 export interface CleansingResources {
   config: HubConfig;
@@ -26,6 +27,7 @@ export interface CleansingResources {
   registry: RegistryClient;
   metrics: Registry;
   log: Logger;
+  health?: HealthBoard;
 }
 
 /** The cleansing service from the hub's resources: the same in the main job and in `hub cleanse`. */
@@ -52,5 +54,6 @@ export function createCleansingWorker(r: CleansingResources, overrides: { groupI
     log: r.log,
     groupId,
     chunk: r.config.cleansing.chunk,
+    ...(r.health ? { health: r.health } : {}),
   });
 }

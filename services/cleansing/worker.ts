@@ -9,6 +9,8 @@ import type { CleansingMetrics } from './metrics.ts';
 import type { OutboxRelay } from './outbox.ts';
 import { TopicFollower } from '../platform/kafka/topic-follower.ts';
 import { topicSpecs } from '../contract/names.ts';
+import type { HealthBoard } from '../platform/health.ts';
+import { errorMessage } from '../platform/errors.ts';
 
 export interface CleansingWorkerOptions {
   kafka: Kafka;
@@ -23,6 +25,8 @@ export interface CleansingWorkerOptions {
   chunk?: number;
   /** Partitions processed at once (each holds a Postgres connection while it lands). */
   concurrency?: number;
+  /** Where the worker reports each chunk's success or failure (the app's health board). */
+  health?: HealthBoard;
 }
 
 /**
@@ -79,9 +83,12 @@ export class CleansingWorker {
       try {
         const outcome = await this.#o.pipeline.process(entry, batch.partition, chunk);
         this.#o.metrics.record(outcome);
+        this.#o.health?.report('cleansing', { ok: true });
       } catch (err) {
-        // Nothing was committed: kafkajs redelivers from the last resolved offset after a pause.
+        // Nothing was committed: kafkajs redelivers from the last resolved offset after a pause, so
+        // the partition does not move past the record; /health/ready says cleansing is failing.
         this.#log.warn({ topic: batch.topic, partition: batch.partition, err }, 'landing failed; will retry');
+        this.#o.health?.report('cleansing', { ok: false, error: `${batch.topic}[${batch.partition}]: ${errorMessage(err)}` });
         throw err;
       }
       resolveOffset(chunk[chunk.length - 1]!.offset);

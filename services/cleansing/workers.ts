@@ -20,6 +20,7 @@ export async function startCleansingWorkers(
       registry: app.registry,
       metrics: app.metrics,
       log,
+      health: app.workHealth,
     },
     groupId ? { groupId } : {},
   );

@@ -10,6 +10,7 @@ import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import { installErrorHandler } from '../platform/http/error-handler.ts';
+import { createHealthBoard } from '../platform/health.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
 import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin, type WorkIdentity } from '../platform/http/resources.ts';
 import { loadSchemaFiles, type DatasetSchema } from '../contract/dataset-schema.ts';
@@ -63,6 +64,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });
   installErrorHandler(app);
+  app.decorate('workHealth', createHealthBoard());
   try {
     await app.register(metricsPlugin, { token: config.http.metricsToken });
     await app.register(swagger, {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { errorMessage } from '../../platform/errors.ts';
+import { failuresBeforeDown } from '../../platform/health.ts';
 
 type Check = () => Promise<unknown>;
 
@@ -26,8 +27,11 @@ export async function healthRoutes(app: FastifyInstance, { timeoutMs = 2000 }: {
       kafka: () => app.kafka.admin.ping(),
     };
     const results = Object.fromEntries(await Promise.all(Object.entries(checks).map(async ([name, c]) => [name, await timed(c, timeoutMs)] as const)));
-    const ready = Object.values(results).every((r) => r.ok);
+    // Background work that keeps failing (it retries, never skips) makes the instance not ready either.
+    const work = app.hasDecorator('workHealth') ? app.workHealth.snapshot() : {};
+    const stuck = Object.entries(work).filter(([, w]) => !w.ok && w.failures >= failuresBeforeDown);
+    const ready = Object.values(results).every((r) => r.ok) && stuck.length === 0;
     if (!ready) reply.code(503).header('retry-after', '5');
-    return { status: ready ? 'ready' : 'unavailable', checks: results };
+    return { status: ready ? 'ready' : 'unavailable', checks: results, work };
   });
 }
