@@ -31,7 +31,7 @@ export function createHealthBoard(now: () => Date = () => new Date()): HealthBoa
     report(work, outcome) {
       const was = statuses.get(work);
       if (outcome.ok) {
-        if (!was || !was.ok) statuses.set(work, { ok: true, since: now().toISOString(), failures: 0 });
+        if (!was?.ok) statuses.set(work, { ok: true, since: now().toISOString(), failures: 0 });
         return;
       }
       statuses.set(work, {
