@@ -49,7 +49,7 @@ export function createCleansingWorker(r: CleansingResources, overrides: { groupI
     admin: r.admin,
     catalog,
     pipeline,
-    relay: createOutboxRelay({ pool: r.pool, producer: r.producer, log: r.log }),
+    relay: createOutboxRelay({ pool: r.pool, producer: r.producer, log: r.log, ...(r.health ? { health: r.health } : {}) }),
     metrics: cleansingMetrics(r.metrics),
     log: r.log,
     groupId,

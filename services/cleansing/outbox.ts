@@ -1,6 +1,8 @@
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import type { Logger } from '../platform/logger.ts';
 import { type HubProducer, sendInOrder } from '../platform/kafka/producer.ts';
+import type { HealthBoard } from '../platform/health.ts';
+import { errorMessage } from '../platform/errors.ts';
 
 export interface OutboxRecord {
   topic: string;
@@ -38,12 +40,15 @@ export function createOutboxRelay({
   log,
   intervalMs = 1000,
   batch = 500,
+  health,
 }: {
   pool: Pool;
   producer: HubProducer;
   log: Logger;
   intervalMs?: number;
   batch?: number;
+  /** Where the relay reports whether it can publish (the app's health board). */
+  health?: HealthBoard;
 }): OutboxRelay {
   const logger = log.child({ module: 'outbox' });
   let timer: NodeJS.Timeout | null = null;
@@ -99,7 +104,13 @@ export function createOutboxRelay({
       return running;
     },
     wake() {
-      relay.drain().catch((err: unknown) => logger.warn({ err }, 'outbox relay failed; retrying on the next tick'));
+      relay.drain().then(
+        () => health?.report('outbox', { ok: true }),
+        (err: unknown) => {
+          logger.warn({ err }, 'outbox relay failed; retrying on the next tick');
+          health?.report('outbox', { ok: false, error: errorMessage(err) });
+        },
+      );
     },
     start() {
       if (timer) return;

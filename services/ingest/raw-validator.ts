@@ -12,6 +12,8 @@ import { deadLetterTopic, topicSpecs } from '../contract/names.ts';
 import { deadLetterHeaders, ingestHeaders, type IngestPath } from '../contract/headers.ts';
 import { TopicFollower } from '../platform/kafka/topic-follower.ts';
 import { createRawRecordCheck, headerText, type RawRecordCheck } from '../contract/raw-record.ts';
+import type { HealthBoard } from '../platform/health.ts';
+import { errorMessage } from '../platform/errors.ts';
 
 export interface ValidatorOptions {
   kafka: Kafka;
@@ -23,6 +25,8 @@ export interface ValidatorOptions {
   log: Logger;
   groupId: string;
   metrics?: IngestMetrics;
+  /** Where the validator reports whether it can check and dead-letter (the app's health board). */
+  health?: HealthBoard;
 }
 
 /**
@@ -48,7 +52,16 @@ export class RawTopicValidator {
       log: this.#log,
       consumer: { maxWaitTimeInMs: 500 },
       onRefresh: () => this.#check.forget(),
-      eachBatch: (entry, payload) => this.#onBatch(entry, payload),
+      eachBatch: async (entry, payload) => {
+        try {
+          await this.#onBatch(entry, payload);
+          options.health?.report('validator', { ok: true });
+        } catch (err) {
+          // Not resolved past the failing record: the batch comes again once the outage is over.
+          options.health?.report('validator', { ok: false, error: `${payload.batch.topic}[${payload.batch.partition}]: ${errorMessage(err)}` });
+          throw err;
+        }
+      },
       what: 'validating raw topics',
     });
   }

@@ -21,6 +21,7 @@ export async function startIngestWorkers(
     log,
     groupId,
     metrics: ingestMetrics(app.metrics),
+    health: app.workHealth,
   });
   await validator.start();
   app.freshness.start();
