@@ -8,6 +8,7 @@
 #   KAFKA_SUPER_USER, KAFKA_SUPER_PASSWORD     the hub super user (generated, never committed)
 #   KAFKA_WATCH_PID (optional)                 stop the broker when this process is gone
 #   KAFKA_HEAP (optional)                      JVM heap, default 512m
+#   KAFKA_TLS_PORT, KAFKA_TLS_PASSWORD (optional)  also a SASL_SSL listener, its CA in <state-dir>/tls/ca.pem
 #
 # The script resolves the broker jars with Maven into ~/.m2 (once), formats KRaft storage on the
 # first run (bootstrapping the super user's SCRAM credential), then runs kafka.Kafka. Run it in its
@@ -40,6 +41,38 @@ sed -e "s#@CLIENT_PORT@#$KAFKA_CLIENT_PORT#g" \
     -e "s#@DATA_DIR@#$state/data#g" \
     "$here/server.properties" > "$state/server.properties"
 chmod 600 "$state/server.properties"
+
+if [ -n "${KAFKA_TLS_PORT:-}" ]; then
+  # A SASL_SSL listener for clients beyond this machine, from a CA the hub keeps in its state folder.
+  : "${KAFKA_TLS_PASSWORD:?}"
+  tls="$state/tls"
+  if [ ! -s "$tls/broker.p12" ]; then
+    mkdir -p "$tls" && chmod 700 "$tls"
+    rm -f "$tls"/*
+    kt() { keytool "$@" >>"$state/logs/tls.log" 2>&1; }
+    kt -genkeypair -alias hub-ca -keyalg EC -groupname secp256r1 -dname "CN=gov-data-hub local CA" -ext bc:c -validity 3650 \
+      -keystore "$tls/ca.p12" -storetype PKCS12 -storepass "$KAFKA_TLS_PASSWORD"
+    kt -genkeypair -alias broker -keyalg EC -groupname secp256r1 -dname "CN=127.0.0.1" -validity 825 \
+      -keystore "$tls/broker.p12" -storetype PKCS12 -storepass "$KAFKA_TLS_PASSWORD"
+    kt -certreq -alias broker -keystore "$tls/broker.p12" -storepass "$KAFKA_TLS_PASSWORD" -file "$tls/broker.csr"
+    kt -gencert -alias hub-ca -keystore "$tls/ca.p12" -storepass "$KAFKA_TLS_PASSWORD" -infile "$tls/broker.csr" -outfile "$tls/broker.crt" \
+      -rfc -validity 825 -ext "SAN=ip:127.0.0.1,dns:localhost" -ext "EKU=serverAuth"
+    kt -exportcert -rfc -alias hub-ca -keystore "$tls/ca.p12" -storepass "$KAFKA_TLS_PASSWORD" -file "$tls/ca.pem"
+    kt -importcert -noprompt -alias hub-ca -file "$tls/ca.pem" -keystore "$tls/broker.p12" -storepass "$KAFKA_TLS_PASSWORD"
+    kt -importcert -noprompt -alias broker -file "$tls/broker.crt" -keystore "$tls/broker.p12" -storepass "$KAFKA_TLS_PASSWORD" \
+      || { echo "hub: generating the broker's TLS certificate failed, see $state/logs/tls.log" >&2; exit 6; }
+  fi
+  sed -i -e "s#^listeners=\(.*\)#listeners=\1,TLS://127.0.0.1:$KAFKA_TLS_PORT#" \
+         -e "s#^advertised.listeners=\(.*\)#advertised.listeners=\1,TLS://127.0.0.1:$KAFKA_TLS_PORT#" \
+         -e "s#^listener.security.protocol.map=\(.*\)#listener.security.protocol.map=\1,TLS:SASL_SSL#" "$state/server.properties"
+  cat >>"$state/server.properties" <<PROPS
+listener.name.tls.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$KAFKA_SUPER_USER" password="$KAFKA_SUPER_PASSWORD";
+listener.name.tls.ssl.keystore.location=$tls/broker.p12
+listener.name.tls.ssl.keystore.type=PKCS12
+listener.name.tls.ssl.keystore.password=$KAFKA_TLS_PASSWORD
+PROPS
+fi
 
 jvm=(java "-Xms256m" "-Xmx${KAFKA_HEAP:-512m}" -XX:+UseG1GC -Djava.awt.headless=true
      "-Dlog4j.configuration=file:$here/log4j.properties" "-Dkafka.logs.dir=$state/logs" -cp "$classpath")

@@ -6,6 +6,9 @@ import type { KafkaConnection } from '../platform/kafka/client.ts';
 import { LocalBroker } from '../platform/kafka/local-broker.ts';
 import { isListening } from '../platform/net.ts';
 
+/** The generated password of the local broker's TLS keystore, kept with the other generated secrets. */
+export const tlsKeystoreSecret = 'kafka-tls-keystore';
+
 export interface ResolvedKafka {
   connection: KafkaConnection;
   /** The broker this process started and must stop; null for an external or already running one. */
@@ -41,6 +44,7 @@ export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log
     superPassword: secrets.kafkaSuperPassword,
     startTimeoutMs: local.startTimeoutMs,
     toolEnv: local.toolEnv,
+    ...(local.tlsPort !== null ? { tls: { port: local.tlsPort, password: secrets.serviceUsers[tlsKeystoreSecret] ?? secrets.kafkaSuperPassword } } : {}),
     log,
   });
   await broker.start();

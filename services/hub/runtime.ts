@@ -7,7 +7,7 @@ import { loadSchemaFiles } from '../contract/dataset-schema.ts';
 import { buildApp } from './build-app.ts';
 import { auditChainKey } from '../audit/hash.ts';
 import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
-import { resolveKafka } from './kafka-connection.ts';
+import { resolveKafka, tlsKeystoreSecret } from './kafka-connection.ts';
 import { auditHeadFile, databaseRoleSecret, ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from './topology.ts';
 import { createKafkaClient, type KafkaConnection } from '../platform/kafka/client.ts';
 import { createAdmin, type HubAdmin } from '../platform/kafka/admin.ts';
@@ -27,7 +27,7 @@ export interface RunningHub {
  */
 export async function startHub(config: HubConfig, log: Logger): Promise<RunningHub> {
   const schemas = await loadSchemaFiles();
-  const secrets = await loadOrCreateSecrets(config.stateDir, [...serviceUserNames, databaseRoleSecret(config)]);
+  const secrets = await loadOrCreateSecrets(config.stateDir, [...serviceUserNames, databaseRoleSecret(config), tlsKeystoreSecret]);
   const { connection, broker } = await resolveKafka(config, secrets, log);
   let app: FastifyInstance | null = null;
   let workers: Workers | null = null;

@@ -51,6 +51,14 @@ export const settings = {
   kafkaRequestTimeout: { env: 'KAFKA_REQUEST_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'request timeout (ms)' },
   kafkaLocalPort: { env: 'KAFKA_LOCAL_PORT', kind: 'int', default: '9092', min: 1, max: 65535, doc: 'local broker client port' },
   kafkaLocalControllerPort: { env: 'KAFKA_LOCAL_CONTROLLER_PORT', kind: 'int', default: '9093', min: 1, max: 65535, doc: 'local broker controller port' },
+  kafkaLocalTlsPort: {
+    env: 'KAFKA_LOCAL_TLS_PORT',
+    kind: 'int',
+    default: undefined,
+    min: 1,
+    max: 65535,
+    doc: 'unset: loopback only; set: also a SASL_SSL listener on this port (CA in <state>/kafka/tls/ca.pem)',
+  },
   kafkaLocalHeap: { env: 'KAFKA_LOCAL_HEAP', kind: 'string', default: '512m', doc: 'local broker JVM heap' },
   javaHome: { env: 'JAVA_HOME', kind: 'string', default: undefined, doc: 'the JDK the local broker runs on (empty: java on PATH)' },
   toolPath: { env: 'PATH', kind: 'string', default: '/usr/bin:/bin', doc: 'where the local broker script finds java and mvn' },
@@ -162,6 +170,8 @@ export interface HubConfig {
     readonly local: {
       readonly port: number;
       readonly controllerPort: number;
+      /** null: no SASL_SSL listener. */
+      readonly tlsPort: number | null;
       readonly heap: string;
       readonly startTimeoutMs: number;
       /** The only variables the local broker's process inherits (PATH, HOME, JAVA_HOME). */
@@ -305,6 +315,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       local: {
         port: int('kafkaLocalPort'),
         controllerPort: int('kafkaLocalControllerPort'),
+        tlsPort: raw.kafkaLocalTlsPort === undefined ? null : int('kafkaLocalTlsPort'),
         heap: str('kafkaLocalHeap'),
         toolEnv: { PATH: str('toolPath'), HOME: str('toolHome'), ...(raw.javaHome ? { JAVA_HOME: raw.javaHome } : {}) },
         startTimeoutMs: int('kafkaLocalStartTimeout'),

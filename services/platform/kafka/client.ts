@@ -13,6 +13,8 @@ export interface KafkaConnection {
   clientId: string;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** PEM of the CA to trust: the connection is SASL_SSL; unset, SASL_PLAINTEXT (loopback). */
+  ca?: string;
 }
 
 const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -54,7 +56,7 @@ export function createKafkaClient(conn: KafkaConnection, log: Logger): Kafka {
     clientId: conn.clientId,
     brokers: [...conn.brokers],
     sasl,
-    ssl: false,
+    ssl: conn.ca ? { ca: [conn.ca] } : false,
     connectionTimeout: conn.connectTimeoutMs,
     requestTimeout: conn.requestTimeoutMs,
     logLevel: pinoToKafkaLevel(child),

@@ -20,6 +20,8 @@ export interface LocalBrokerOptions {
   superUser: string;
   superPassword: string;
   startTimeoutMs: number;
+  /** Also a SASL_SSL listener on this port, its certificate from a CA generated into `<dir>/tls` (ca.pem for clients). */
+  tls?: { port: number; password: string };
   /** PATH, HOME and JAVA_HOME for the broker's script (config.kafka.local.toolEnv); nothing else is inherited. */
   toolEnv: Readonly<Record<string, string>>;
   log: Logger;
@@ -31,6 +33,8 @@ export interface LocalBrokerOptions {
  */
 export class LocalBroker {
   readonly brokers: readonly string[];
+  /** The SASL_SSL listener, when asked for: its address and the CA certificate (PEM file) clients trust. */
+  readonly tls: { brokers: readonly string[]; caFile: string } | null;
   #child: ChildProcess | null = null;
   #exited: Promise<unknown> | null = null;
   readonly #opts: LocalBrokerOptions;
@@ -40,6 +44,7 @@ export class LocalBroker {
     this.#opts = opts;
     this.#log = opts.log.child({ module: 'local-broker' });
     this.brokers = [`127.0.0.1:${opts.port}`];
+    this.tls = opts.tls ? { brokers: [`127.0.0.1:${opts.tls.port}`], caFile: join(opts.dir, 'tls', 'ca.pem') } : null;
   }
 
   async start(): Promise<void> {
@@ -64,6 +69,7 @@ export class LocalBroker {
         KAFKA_SUPER_PASSWORD: superPassword,
         KAFKA_WATCH_PID: String(process.pid),
         KAFKA_HEAP: heap,
+        ...(this.#opts.tls ? { KAFKA_TLS_PORT: String(this.#opts.tls.port), KAFKA_TLS_PASSWORD: this.#opts.tls.password } : {}),
       },
     });
     this.#child = child;
