@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,6 +12,7 @@ import type { HubAdmin } from '../platform/kafka/admin.ts';
 import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import { installErrorHandler } from '../platform/http/error-handler.ts';
+import { HubError, errorMessage } from '../platform/errors.ts';
 import { createHealthBoard } from '../platform/health.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
 import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin, type WorkIdentity } from '../platform/http/resources.ts';
@@ -51,10 +54,22 @@ export interface AppDeps {
   schemas?: readonly DatasetSchema[];
 }
 
+async function readTls(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  try {
+    return { cert: await readFile(files.certFile), key: await readFile(files.keyFile) };
+  } catch (err) {
+    throw new HubError('HUB_ERR_CONFIG', `cannot read HUB_TLS_CERT or HUB_TLS_KEY: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
 /** Builds the hub's HTTP app; it does not listen. Resources close when the app closes. */
 export async function buildApp(config: HubConfig, deps: AppDeps): Promise<FastifyInstance> {
   const { log } = deps;
+  // HTTPS when given a certificate; the hub's own registry client then talks to a loopback-only
+  // plain HTTP twin of the same routes, so it need not trust the public certificate.
+  const tls = config.http.tls ? await readTls(config.http.tls) : null;
   const app = Fastify({
+    ...(tls ? { https: tls } : {}),
     loggerInstance: log.child({ module: 'http' }) as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimit,
     // Requests are counted and timed on /metrics; refusals and failures are logged by the error handler.
@@ -65,6 +80,18 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
   });
   installErrorHandler(app);
   app.decorate('workHealth', createHealthBoard());
+  const loopback: HttpServer | null = tls ? createHttpServer((req, res) => app.routing(req, res)) : null;
+  if (loopback) {
+    app.addHook('onListen', async () => {
+      await new Promise<void>((resolve) => loopback.listen(0, '127.0.0.1', resolve));
+    });
+    app.addHook('onClose', async () => {
+      await new Promise<void>((resolve) => {
+        loopback.close(() => resolve());
+        loopback.closeAllConnections();
+      });
+    });
+  }
   try {
     await app.register(metricsPlugin, { token: config.http.metricsToken });
     await app.register(swagger, {
@@ -99,6 +126,14 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
       serviceName: deps.service.name,
       serviceToken: deps.service.token,
       ...(deps.registry ? { registry: deps.registry } : {}),
+      ...(loopback
+        ? {
+            loopbackUrl: () => {
+              const address = loopback.address();
+              return address && typeof address === 'object' ? `http://127.0.0.1:${address.port}/registry` : null;
+            },
+          }
+        : {}),
     });
 
     // The areas, lowest layer first; each builds its service, decorates the app and registers its routes.

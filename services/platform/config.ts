@@ -23,6 +23,8 @@ export const settings = {
   stateDir: { env: 'HUB_STATE_DIR', kind: 'string', default: '.hub', doc: 'generated secrets, local broker data and logs (git-ignored)' },
   logLevel: { env: 'LOG_LEVEL', kind: 'level', default: undefined, doc: 'pino level; unset: info for the hub, warn for one-shot commands' },
   bodyLimit: { env: 'HUB_BODY_LIMIT', kind: 'int', default: String(16 * 1024 * 1024), min: 1024, doc: 'max HTTP body (bytes)' },
+  tlsCert: { env: 'HUB_TLS_CERT', kind: 'string', default: undefined, doc: 'PEM certificate file: set with HUB_TLS_KEY, the API is served over HTTPS' },
+  tlsKey: { env: 'HUB_TLS_KEY', kind: 'string', default: undefined, doc: 'PEM private key file of HUB_TLS_CERT' },
   metricsToken: {
     env: 'HUB_METRICS_TOKEN',
     kind: 'string',
@@ -153,7 +155,14 @@ export const settings = {
 } as const satisfies Record<string, Setting>;
 
 export interface HubConfig {
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly metricsToken: string | null };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimit: number;
+    readonly metricsToken: string | null;
+    /** Files of the certificate and key: HTTPS; null: HTTP. */
+    readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  };
   readonly stateDir: string;
   /** null: the command's own default. */
   readonly logLevel: string | null;
@@ -284,6 +293,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
   if (raw.kafkaBrokers !== undefined && (raw.kafkaUsername === undefined || raw.kafkaPassword === undefined)) {
     problems.push('KAFKA_BROKERS is set: set KAFKA_USERNAME and KAFKA_PASSWORD to the hub super user too');
   }
+  if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) problems.push('HUB_TLS_CERT and HUB_TLS_KEY go together: set both for HTTPS, or neither');
   if (raw.jurisdiction !== undefined && !(jurisdictionIds as string[]).includes(raw.jurisdiction)) {
     problems.push(`HUB_JURISDICTION must be one of ${jurisdictionIds.join(', ')}, got "${raw.jurisdiction}"`);
   }
@@ -294,7 +304,13 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
   const str = (k: Key) => raw[k] as string;
   const opt = (k: Key) => raw[k] ?? null;
   return deepFreeze({
-    http: { host: str('host'), port: int('port'), bodyLimit: int('bodyLimit'), metricsToken: opt('metricsToken') },
+    http: {
+      host: str('host'),
+      port: int('port'),
+      bodyLimit: int('bodyLimit'),
+      metricsToken: opt('metricsToken'),
+      tls: raw.tlsCert && raw.tlsKey ? { certFile: resolve(cwd, raw.tlsCert), keyFile: resolve(cwd, raw.tlsKey) } : null,
+    },
     stateDir: resolve(cwd, str('stateDir')),
     logLevel: opt('logLevel'),
     database: {

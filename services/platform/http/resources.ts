@@ -119,12 +119,19 @@ export const kafkaPlugin = fp<{
  * The registry client. With no SCHEMA_REGISTRY_URL it calls this hub's own /registry over HTTP
  * (the same path every Confluent client takes), so it is created on first use, after listen.
  */
-export const registryClientPlugin = fp<{ config: HubConfig; serviceName: string; serviceToken: string; registry?: RegistryClient }>(
-  async (app, { config, serviceName, serviceToken, registry }) => {
+export const registryClientPlugin = fp<{
+  config: HubConfig;
+  serviceName: string;
+  serviceToken: string;
+  registry?: RegistryClient;
+  /** Where the hub's own /registry answers in plain HTTP on loopback, when the public port is HTTPS. */
+  loopbackUrl?: () => string | null;
+}>(
+  async (app, { config, serviceName, serviceToken, registry, loopbackUrl }) => {
     let client: RegistryClient | null = registry ?? null;
     const get = (): RegistryClient => {
       if (client) return client;
-      let url = config.registry.url;
+      let url = config.registry.url ?? loopbackUrl?.() ?? null;
       if (!url) {
         const address = app.server.address() as AddressInfo | null;
         if (!address) throw new HubError('HUB_ERR_REGISTRY_UNAVAILABLE', 'the built-in registry is used before the hub listens');
