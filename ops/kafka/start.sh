@@ -49,17 +49,7 @@ if [ -n "${KAFKA_TLS_PORT:-}" ]; then
   if [ ! -s "$tls/broker.p12" ]; then
     mkdir -p "$tls" && chmod 700 "$tls"
     rm -f "$tls"/*
-    kt() { keytool "$@" >>"$state/logs/tls.log" 2>&1; }
-    kt -genkeypair -alias hub-ca -keyalg EC -groupname secp256r1 -dname "CN=gov-data-hub local CA" -ext bc:c -validity 3650 \
-      -keystore "$tls/ca.p12" -storetype PKCS12 -storepass "$KAFKA_TLS_PASSWORD"
-    kt -genkeypair -alias broker -keyalg EC -groupname secp256r1 -dname "CN=127.0.0.1" -validity 825 \
-      -keystore "$tls/broker.p12" -storetype PKCS12 -storepass "$KAFKA_TLS_PASSWORD"
-    kt -certreq -alias broker -keystore "$tls/broker.p12" -storepass "$KAFKA_TLS_PASSWORD" -file "$tls/broker.csr"
-    kt -gencert -alias hub-ca -keystore "$tls/ca.p12" -storepass "$KAFKA_TLS_PASSWORD" -infile "$tls/broker.csr" -outfile "$tls/broker.crt" \
-      -rfc -validity 825 -ext "SAN=ip:127.0.0.1,dns:localhost" -ext "EKU=serverAuth"
-    kt -exportcert -rfc -alias hub-ca -keystore "$tls/ca.p12" -storepass "$KAFKA_TLS_PASSWORD" -file "$tls/ca.pem"
-    kt -importcert -noprompt -alias hub-ca -file "$tls/ca.pem" -keystore "$tls/broker.p12" -storepass "$KAFKA_TLS_PASSWORD"
-    kt -importcert -noprompt -alias broker -file "$tls/broker.crt" -keystore "$tls/broker.p12" -storepass "$KAFKA_TLS_PASSWORD" \
+    TLS_STORE_PASSWORD=$KAFKA_TLS_PASSWORD bash "$here/tls-keygen.sh" "$tls" 127.0.0.1 "ip:127.0.0.1,dns:localhost" >>"$state/logs/tls.log" 2>&1 \
       || { echo "hub: generating the broker's TLS certificate failed, see $state/logs/tls.log" >&2; exit 6; }
   fi
   sed -i -e "s#^listeners=\(.*\)#listeners=\1,TLS://127.0.0.1:$KAFKA_TLS_PORT#" \

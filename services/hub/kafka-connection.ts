@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HubError, errorMessage } from '../platform/errors.ts';
 import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { LocalSecrets } from '../platform/secrets.ts';
@@ -15,6 +17,14 @@ export interface ResolvedKafka {
   broker: LocalBroker | null;
 }
 
+async function readCa(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new HubError('HUB_ERR_CONFIG', `cannot read KAFKA_CA_FILE: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
 /**
  * KAFKA_BROKERS set: use that cluster as KAFKA_USERNAME. Unset: the local broker in the state
  * folder, started here unless `reuseRunning` finds one (the CLI beside a running hub).
@@ -22,8 +32,15 @@ export interface ResolvedKafka {
 export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log: Logger, { reuseRunning = false } = {}): Promise<ResolvedKafka> {
   const common = { clientId: config.kafka.clientId, connectTimeoutMs: config.kafka.connectTimeoutMs, requestTimeoutMs: config.kafka.requestTimeoutMs };
   if (config.kafka.brokers) {
+    const ca = config.kafka.caFile ? await readCa(config.kafka.caFile) : null;
     return {
-      connection: { ...common, brokers: config.kafka.brokers, username: config.kafka.username ?? '', password: config.kafka.password ?? '' },
+      connection: {
+        ...common,
+        brokers: config.kafka.brokers,
+        username: config.kafka.username ?? '',
+        password: config.kafka.password ?? '',
+        ...(ca ? { ca } : {}),
+      },
       broker: null,
     };
   }

@@ -48,6 +48,7 @@ export const settings = {
   kafkaBrokers: { env: 'KAFKA_BROKERS', kind: 'list', default: undefined, doc: 'host:port list; unset starts the local broker' },
   kafkaUsername: { env: 'KAFKA_USERNAME', kind: 'string', default: undefined, doc: 'hub super user (external brokers)' },
   kafkaPassword: { env: 'KAFKA_PASSWORD', kind: 'string', default: undefined, secret: true, doc: 'hub super user password (external brokers)' },
+  kafkaCaFile: { env: 'KAFKA_CA_FILE', kind: 'string', default: undefined, doc: 'PEM CA file: with KAFKA_BROKERS, connect over SASL_SSL trusting this CA' },
   kafkaClientId: { env: 'KAFKA_CLIENT_ID', kind: 'string', default: 'gov-data-hub', doc: 'Kafka client id' },
   kafkaConnectTimeout: { env: 'KAFKA_CONNECT_TIMEOUT_MS', kind: 'int', default: '5000', min: 100, doc: 'connect timeout (ms)' },
   kafkaRequestTimeout: { env: 'KAFKA_REQUEST_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'request timeout (ms)' },
@@ -173,6 +174,8 @@ export interface HubConfig {
     readonly brokers: readonly string[] | null;
     readonly username: string | null;
     readonly password: string | null;
+    /** With brokers: SASL_SSL, trusting the CA in this PEM file; null: SASL_PLAINTEXT. */
+    readonly caFile: string | null;
     readonly clientId: string;
     readonly connectTimeoutMs: number;
     readonly requestTimeoutMs: number;
@@ -293,6 +296,9 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
   if (raw.kafkaBrokers !== undefined && (raw.kafkaUsername === undefined || raw.kafkaPassword === undefined)) {
     problems.push('KAFKA_BROKERS is set: set KAFKA_USERNAME and KAFKA_PASSWORD to the hub super user too');
   }
+  if (raw.kafkaCaFile !== undefined && raw.kafkaBrokers === undefined) {
+    problems.push('KAFKA_CA_FILE is for external brokers: set KAFKA_BROKERS too (the local broker uses its own CA)');
+  }
   if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) problems.push('HUB_TLS_CERT and HUB_TLS_KEY go together: set both for HTTPS, or neither');
   if (raw.jurisdiction !== undefined && !(jurisdictionIds as string[]).includes(raw.jurisdiction)) {
     problems.push(`HUB_JURISDICTION must be one of ${jurisdictionIds.join(', ')}, got "${raw.jurisdiction}"`);
@@ -325,6 +331,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       brokers: raw.kafkaBrokers ? raw.kafkaBrokers.split(',').map((b) => b.trim()) : null,
       username: opt('kafkaUsername'),
       password: opt('kafkaPassword'),
+      caFile: raw.kafkaCaFile ? resolve(cwd, raw.kafkaCaFile) : null,
       clientId: str('kafkaClientId'),
       connectTimeoutMs: int('kafkaConnectTimeout'),
       requestTimeoutMs: int('kafkaRequestTimeout'),

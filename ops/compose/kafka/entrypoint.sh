@@ -13,6 +13,7 @@
 # Environment (docker-compose.yml sets it):
 #   CLUSTER_ID, KAFKA_*                         the image's usual configuration
 #   SCRAM_SUPER_USER, SCRAM_SUPER_PASSWORD      the hub super user (KAFKA_USERNAME, KAFKA_PASSWORD)
+# It also generates the TLS material of the CLIENT listener into /etc/kafka/secrets (below).
 # The two SCRAM_* names deliberately lack the KAFKA_ prefix: the image turns every KAFKA_* variable
 # into a broker property.
 set -euo pipefail
@@ -54,6 +55,27 @@ render_properties() {
     printf '%s=%s\n' "$key" "${!name}"
   done < <(compgen -e | grep '^KAFKA_' | sort)
 }
+
+# TLS for the CLIENT listener (SASL_SSL). On the first start tls-keygen.sh makes a CA and a broker
+# certificate for the names clients use (kafka, localhost); the CA's key and the broker's keystore
+# stay in this container's secrets volume, and only the CA certificate goes to public/ca.pem, the
+# one file the hub mounts (KAFKA_CA_FILE). The keystore password is generated, never configured.
+tls=/etc/kafka/secrets
+if [[ ! -s "$tls/broker.p12" || ! -s "$tls/public/ca.pem" ]]; then
+  echo "===> Generating the CA and the broker certificate (first start) ..."
+  umask 077
+  rm -rf "${tls:?}"/*
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tls/keystore.password"
+  store=$(cat "$tls/keystore.password")
+  TLS_STORE_PASSWORD=$store bash /opt/hub/tls-keygen.sh "$tls" kafka "dns:kafka,dns:localhost,ip:127.0.0.1" >"$tls/keytool.log" 2>&1 \
+    || { cat "$tls/keytool.log" >&2; fail "generating the TLS certificates failed"; }
+  mkdir -p "$tls/public" && mv "$tls/ca.pem" "$tls/public/ca.pem"
+  chmod 755 "$tls/public" && chmod 644 "$tls/public/ca.pem"
+  umask 022
+fi
+# The broker's keystore (its key and chain) and, for its own inter-broker client, the CA it trusts.
+store=$(cat "$tls/keystore.password")
+export KAFKA_LISTENER_NAME_CLIENT_SSL_KEYSTORE_PASSWORD=$store KAFKA_LISTENER_NAME_CLIENT_SSL_TRUSTSTORE_PASSWORD=$store
 
 data_dir=${KAFKA_LOG_DIRS%%,*}
 if [[ ! -f "$data_dir/meta.properties" ]]; then

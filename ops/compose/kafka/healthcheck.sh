@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Healthcheck of the `kafka` service in docker-compose.yml: healthy once the super user can log in
-# with SCRAM-SHA-512 on the client listener and the broker answers, which also proves the
+# with SCRAM-SHA-512 over TLS on the client listener and the broker answers, which also proves the
 # credential bootstrapped by entrypoint.sh is in place. The password comes from the container's
 # environment and only lands in a private temporary file.
 set -euo pipefail
@@ -9,7 +9,9 @@ umask 077
 config=$(mktemp)
 trap 'rm -f "$config"' EXIT
 cat >"$config" <<EOF
-security.protocol=SASL_PLAINTEXT
+security.protocol=SASL_SSL
+ssl.truststore.type=PEM
+ssl.truststore.location=/etc/kafka/secrets/public/ca.pem
 sasl.mechanism=SCRAM-SHA-512
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${SCRAM_SUPER_USER:?}" password="${SCRAM_SUPER_PASSWORD:?}";
 EOF

@@ -9,6 +9,9 @@ import { freePort } from '../../../services/platform/net.ts';
 import { LocalBroker } from '../../../services/platform/kafka/local-broker.ts';
 import { createKafkaClient, type KafkaConnection } from '../../../services/platform/kafka/client.ts';
 import { newPassword } from '../../../services/platform/crypto.ts';
+import { loadConfig } from '../../../services/platform/config.ts';
+import { loadOrCreateSecrets } from '../../../services/platform/secrets.ts';
+import { resolveKafka } from '../../../services/hub/kafka-connection.ts';
 
 /** The local broker's SASL_SSL listener, with a certificate from the CA it generates into its state folder. */
 describe('encrypted transport to the local broker', () => {
@@ -78,5 +81,27 @@ describe('encrypted transport to the local broker', () => {
       connectionTimeout: 5000,
     });
     await expect(plaintext.admin().connect()).rejects.toThrow();
+  });
+
+  it('connects the hub to an external broker over SASL_SSL with KAFKA_CA_FILE', async () => {
+    const env = {
+      HUB_STATE_DIR: dir,
+      KAFKA_BROKERS: broker.tls!.brokers.join(','),
+      KAFKA_USERNAME: 'hub-admin',
+      KAFKA_PASSWORD: connection.password,
+      KAFKA_CA_FILE: broker.tls!.caFile,
+    };
+    const secrets = await loadOrCreateSecrets(dir, []);
+    const { connection: resolved, broker: owned } = await resolveKafka(loadConfig(env), secrets, testLogger());
+    expect(owned).toBeNull();
+    expect(resolved.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const admin = createKafkaClient(resolved, testLogger()).admin();
+    await admin.connect();
+    expect(await admin.listTopics()).toContain('tls-check');
+    await admin.disconnect();
+
+    const missing = await resolveKafka(loadConfig({ ...env, KAFKA_CA_FILE: join(dir, 'nope.pem') }), secrets, testLogger()).catch((err: unknown) => err);
+    expect(missing).toMatchObject({ code: 'HUB_ERR_CONFIG' });
+    expect(() => loadConfig({ KAFKA_CA_FILE: broker.tls!.caFile })).toThrow(/KAFKA_CA_FILE is for external brokers/);
   });
 });
