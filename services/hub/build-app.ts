@@ -83,7 +83,13 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
   const loopback: HttpServer | null = tls ? createHttpServer((req, res) => app.routing(req, res)) : null;
   if (loopback) {
     app.addHook('onListen', async () => {
-      await new Promise<void>((resolve) => loopback.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve, reject) => {
+        loopback.once('error', reject);
+        loopback.listen(0, '127.0.0.1', () => {
+          loopback.off('error', reject);
+          resolve();
+        });
+      });
     });
     app.addHook('onClose', async () => {
       await new Promise<void>((resolve) => {
