@@ -27,6 +27,9 @@ import { sharingPlugin } from '../sharing/plugin.ts';
 import { createRegistryPolicy } from './registry-policy.ts';
 import { parseRawSubject } from '../contract/names.ts';
 import { healthRoutes } from './routes/health.ts';
+import { deadlineRoutes } from './routes/deadlines.ts';
+import { authenticated } from '../principals/auth-plugin.ts';
+import { jurisdictions } from '../platform/calendar/jurisdictions.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -150,6 +153,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     await app.register(ingestPlugin, { config, log });
     await app.register(cleansingPlugin, { config });
     await app.register(sharingPlugin, { config, log, ...(deps.keyHashSecret ? { keyHashSecret: deps.keyHashSecret } : {}) });
+    await app.register(authenticated(deadlineRoutes), { prefix: '/api/v1', profile: jurisdictions[config.jurisdiction] });
     await app.register(healthRoutes, { prefix: '/health' });
     // With SCHEMA_REGISTRY_URL the hub uses that registry instead of serving its own.
     if (!config.registry.url) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { testLogger } from '../helpers/logger.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { person } from '../helpers/people.ts';
 import { samplesV1 } from '../schemas/samples.ts';
 import type { CleansingWorker } from '../../services/cleansing/worker.ts';
@@ -143,12 +144,13 @@ describe('trust between departments', () => {
   it('an enrolled provider never overwrites: its differing values become conflict alerts, whichever arrives first', async () => {
     const enrolled = await t.enrol(malloryPerson, {});
     expect(enrolled).toMatchObject({ status: 'active', authoritativeFields: [] });
-    expect(
+    // The broker applies ACL changes from its metadata log, a moment after the controller commits them.
+    const operations = async () =>
       (await t.app.kafka.admin.aclsOf(mallory.name))
         .filter((a) => a.name === malloryPerson.topic)
         .map((a) => a.operation)
-        .sort(),
-    ).toEqual(['describe', 'write']);
+        .sort();
+    expect(await waitFor(operations, (ops) => ops.length >= 2, 10_000)).toEqual(['describe', 'write']);
     // The hub's workers follow catalog changes; this test's own worker is told.
     await worker.refresh();
     // psb first, then mallory: the authority's value and the first value of an unowned field stay.

@@ -137,3 +137,47 @@ export function deadline(period: Period, from: Date, calendar: WorkingCalendar =
 export function deadlineInstant(period: Period, from: Date, calendar?: WorkingCalendar): Date {
   return new Date(`${deadline(period, from, calendar)}T23:59:59.999+08:00`);
 }
+
+export const deadlineEvents = ['application', 'correction', 'catalog-change'] as const;
+export type DeadlineEvent = (typeof deadlineEvents)[number];
+
+export interface DueDate {
+  /** What must happen by then. */
+  readonly step: 'answer' | 'answer-extended' | 'deliver' | 'authority-provides' | 'verify' | 'correct' | 'change-catalog';
+  readonly days: number;
+  readonly kind: Period['kind'];
+  /** The day the period is counted from (not itself counted): the event's day, or the answer's due date. */
+  readonly countedFrom: IsoDate;
+  /** The last day (China date) and the instant timers fire at. */
+  readonly due: IsoDate;
+  readonly dueAt: string;
+  readonly basis: string;
+}
+
+/** Each due date `event` starts under `profile`, with the same arithmetic the hub's timers use. */
+export function dueDates(profile: JurisdictionProfile, event: DeadlineEvent, from: Date, calendar: WorkingCalendar = defaultCalendar()): DueDate[] {
+  const at = (step: DueDate['step'], period: Period, start: Date, basis: string): DueDate => ({
+    step,
+    days: period.days,
+    kind: period.kind,
+    countedFrom: chinaDate(start),
+    due: deadline(period, start, calendar),
+    dueAt: deadlineInstant(period, start, calendar).toISOString(),
+    basis,
+  });
+  if (event === 'catalog-change') return [at('change-catalog', profile.catalogChange, from, profile.catalogChange.basis)];
+  if (event === 'correction') {
+    const { verify, correct, basis } = profile.correction;
+    return [at('verify', verify, from, basis), ...(correct ? [at('correct', correct, from, basis)] : [])];
+  }
+  const { answer, extension, deliver, authorityProvides, basis } = profile.application;
+  const first = at('answer', answer, from, basis);
+  // Later steps run from the answer's due date: the latest an answer (or silence) can come.
+  const answered = new Date(`${first.due}T12:00:00+08:00`);
+  return [
+    first,
+    ...(extension ? [at('answer-extended', extension, answered, basis)] : []),
+    ...(deliver ? [at('deliver', deliver, answered, basis)] : []),
+    ...(authorityProvides ? [at('authority-provides', authorityProvides, answered, basis)] : []),
+  ];
+}
