@@ -1,10 +1,10 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { redactUrl } from '../../services/platform/config.ts';
-import { HubError, errorMessage, isNetworkError } from '../../services/platform/errors.ts';
+import { type HubError, isNetworkError } from '../../services/platform/errors.ts';
 import type { Logger } from '../../services/platform/logger.ts';
 import type { ConnectorConfig } from './config.ts';
 import { mariadbDialect, quoteTable } from './sql-dialect.ts';
-import { openSqlSourceReader, type SourceReader, type SqlExecutor } from './source-reader.ts';
+import { openSqlSourceReader, sourceError, type SourceFailure, type SourceReader, type SqlExecutor } from './source-reader.ts';
 
 const transientCodes = new Set([
   'PROTOCOL_CONNECTION_LOST',
@@ -22,21 +22,15 @@ function isTransient(err: unknown): boolean {
   return e.fatal === true || (typeof e.code === 'string' && transientCodes.has(e.code)) || isNetworkError(err);
 }
 
-export function mariadbError(err: unknown, url: string, what: string): HubError {
-  if (err instanceof HubError) return err;
-  const where = `MariaDB source at ${redactUrl(url)}`;
+function classify(err: unknown): SourceFailure {
   const code = (err as { code?: unknown }).code;
-  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
-    return new HubError('HUB_ERR_CONFIG', `the ${where} refused the login (${errorMessage(err)}): check the user and password in source.url`, { cause: err });
-  }
-  if (code === 'ER_BAD_DB_ERROR')
-    return new HubError('HUB_ERR_CONFIG', `the ${where} has no such database (${errorMessage(err)}): check source.url`, { cause: err });
-  if (isTransient(err)) {
-    return new HubError('HUB_ERR_DB_UNAVAILABLE', `cannot reach the ${where} to ${what} (${errorMessage(err)}): start the database or fix source.url`, {
-      cause: err,
-    });
-  }
-  return new HubError('HUB_ERR_INTERNAL', `the ${where} failed to ${what}: ${errorMessage(err)}`, { cause: err });
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') return 'login';
+  if (code === 'ER_BAD_DB_ERROR') return 'no-database';
+  return isTransient(err) ? 'transient' : null;
+}
+
+export function mariadbError(err: unknown, url: string, what: string): HubError {
+  return sourceError(err, { database: 'MariaDB', url, what, classify });
 }
 
 /**

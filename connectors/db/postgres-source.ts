@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { redactUrl } from '../../services/platform/config.ts';
-import { HubError, errorMessage, isNetworkError } from '../../services/platform/errors.ts';
+import { type HubError, errorMessage, isNetworkError } from '../../services/platform/errors.ts';
 import type { Logger } from '../../services/platform/logger.ts';
 import type { ConnectorConfig } from './config.ts';
 import { postgresDialect, quoteTable } from './sql-dialect.ts';
-import { openSqlSourceReader, type SourceReader, type SqlExecutor } from './source-reader.ts';
+import { openSqlSourceReader, sourceError, type SourceFailure, type SourceReader, type SqlExecutor } from './source-reader.ts';
 
 // Dates and times stay the server's text: a JS Date would drop microseconds and guess a zone.
 const textTypes = new Set([
@@ -27,19 +27,15 @@ function isTransient(err: unknown): boolean {
   return isNetworkError(err) || /connection terminated|timeout|not queryable/i.test(errorMessage(err));
 }
 
-export function postgresError(err: unknown, url: string, what: string): HubError {
-  if (err instanceof HubError) return err;
-  const where = `Postgres source at ${redactUrl(url)}`;
+function classify(err: unknown): SourceFailure {
   const code = (err as { code?: unknown }).code;
-  if (code === '28P01' || code === '28000')
-    return new HubError('HUB_ERR_CONFIG', `the ${where} refused the login (${errorMessage(err)}): check the user and password in source.url`, { cause: err });
-  if (code === '3D000') return new HubError('HUB_ERR_CONFIG', `the ${where} has no such database (${errorMessage(err)}): check source.url`, { cause: err });
-  if (isTransient(err)) {
-    return new HubError('HUB_ERR_DB_UNAVAILABLE', `cannot reach the ${where} to ${what} (${errorMessage(err)}): start the database or fix source.url`, {
-      cause: err,
-    });
-  }
-  return new HubError('HUB_ERR_INTERNAL', `the ${where} failed to ${what}: ${errorMessage(err)}`, { cause: err });
+  if (code === '28P01' || code === '28000') return 'login';
+  if (code === '3D000') return 'no-database';
+  return isTransient(err) ? 'transient' : null;
+}
+
+export function postgresError(err: unknown, url: string, what: string): HubError {
+  return sourceError(err, { database: 'Postgres', url, what, classify });
 }
 
 /** A department's Postgres table. One connection: the connector runs one query at a time. */

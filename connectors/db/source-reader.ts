@@ -1,4 +1,5 @@
 import { HubError, errorMessage } from '../../services/platform/errors.ts';
+import { redactUrl } from '../../services/platform/config.ts';
 import type { Logger } from '../../services/platform/logger.ts';
 import type { CursorColumns } from './config.ts';
 import { buildBatchQuery, cursorAlias, type BatchQuerySpec } from './batch-query.ts';
@@ -134,4 +135,25 @@ export async function openSqlSourceReader(options: SqlSourceOptions): Promise<So
     },
     close: () => executor.close(),
   };
+}
+
+/** How a driver's error reads: a refused login, a missing database, worth retrying, or none of these. */
+export type SourceFailure = 'login' | 'no-database' | 'transient' | null;
+
+/** A source database's failure as a HubError: configuration problems and outages said plainly, the rest internal. */
+export function sourceError(err: unknown, opts: { database: string; url: string; what: string; classify: (err: unknown) => SourceFailure }): HubError {
+  if (err instanceof HubError) return err;
+  const where = `${opts.database} source at ${redactUrl(opts.url)}`;
+  switch (opts.classify(err)) {
+    case 'login':
+      return new HubError('HUB_ERR_CONFIG', `the ${where} refused the login (${errorMessage(err)}): check the user and password in source.url`, { cause: err });
+    case 'no-database':
+      return new HubError('HUB_ERR_CONFIG', `the ${where} has no such database (${errorMessage(err)}): check source.url`, { cause: err });
+    case 'transient':
+      return new HubError('HUB_ERR_DB_UNAVAILABLE', `cannot reach the ${where} to ${opts.what} (${errorMessage(err)}): start the database or fix source.url`, {
+        cause: err,
+      });
+    default:
+      return new HubError('HUB_ERR_INTERNAL', `the ${where} failed to ${opts.what}: ${errorMessage(err)}`, { cause: err });
+  }
 }

@@ -1,4 +1,5 @@
 import type { DatasetSchema } from '../contract/dataset-schema.ts';
+import type { CurrentRow } from './landing/rows.ts';
 
 const fieldSource = {
   type: 'record',
@@ -44,23 +45,7 @@ export function cleanSchemaOf(dataset: DatasetSchema): string {
 }
 
 export function toCleanValue(
-  row: {
-    values: Record<string, unknown>;
-    lineage: Record<
-      string,
-      {
-        provider: string;
-        topic: string;
-        partition: number;
-        offset: string;
-        recordId: string | null;
-        eventTime: string | null;
-        authoritative: boolean;
-        provisional: boolean;
-      }
-    >;
-    provisional: string[];
-  },
+  row: Pick<CurrentRow, 'values' | 'lineage' | 'provisional'>,
   fields: readonly string[],
   version: number,
   updatedAt: number,
