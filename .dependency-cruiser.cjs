@@ -13,6 +13,7 @@ const layers = [
   ['ingest'],
   ['cleansing'],
   ['sharing'],
+  ['stewardship', 'console'],
   ['hub'],
   ['cli'],
 ];

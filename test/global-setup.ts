@@ -54,6 +54,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     KAFKA_USERNAME: 'hub-admin',
     KAFKA_PASSWORD: superPassword,
     HUB_AUTH_CACHE_TTL_MS: '0',
+    // Short alert streams: a test that opens one (the role table) gets its end soon.
+    HUB_ALERT_STREAM_MAX_MS: '300',
+    HUB_ALERT_STREAM_POLL_MS: '100',
   });
   return async () => {
     await broker.stop();

@@ -128,11 +128,11 @@ export function createCleansingPipeline(options: PipelineOptions): CleansingPipe
         Object.assign(outcome, { invalid: merged.invalid, warnings: merged.warnings, conflicts: merged.conflicts, landed: merged.landed });
         await landChunk(client, table, merged.rows, merged.history);
         await dedup.record(client, entry.dataset, entry.provider, merged.taken);
-        await alerts.insert(client, merged.alerts);
+        const raised = await alerts.insert(client, merged.alerts);
         const fields = schema.json.fields.map((f) => f.name);
         await enqueue(
           client,
-          await outboxRecords({ registry, dataset: entry.dataset, fields, rows: merged.rows, cleanSchemaId, alerts: merged.alerts, alertSchemaId }),
+          await outboxRecords({ registry, dataset: entry.dataset, fields, rows: merged.rows, cleanSchemaId, alerts: raised, alertSchemaId }),
         );
         await progress.advance(client, {
           topic: entry.topic,

@@ -24,6 +24,8 @@ import { catalogPlugin } from '../catalog/plugin.ts';
 import { ingestPlugin } from '../ingest/plugin.ts';
 import { cleansingPlugin } from '../cleansing/plugin.ts';
 import { sharingPlugin } from '../sharing/plugin.ts';
+import { stewardshipPlugin } from '../stewardship/plugin.ts';
+import { consolePlugin } from '../console/plugin.ts';
 import { createRegistryPolicy } from './registry-policy.ts';
 import { parseRawSubject } from '../contract/names.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -153,6 +155,8 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     await app.register(ingestPlugin, { config, log });
     await app.register(cleansingPlugin, { config });
     await app.register(sharingPlugin, { config, log, ...(deps.keyHashSecret ? { keyHashSecret: deps.keyHashSecret } : {}) });
+    await app.register(stewardshipPlugin, { config, log });
+    await app.register(consolePlugin);
     await app.register(authenticated(deadlineRoutes), { prefix: '/api/v1', profile: jurisdictions[config.jurisdiction] });
     await app.register(healthRoutes, { prefix: '/health' });
     // With SCHEMA_REGISTRY_URL the hub uses that registry instead of serving its own.

@@ -7,6 +7,7 @@ import type { CleansingWorker } from '../cleansing/worker.ts';
 import { startCleansingWorkers } from '../cleansing/workers.ts';
 import { startSharingWorkers } from '../sharing/workers.ts';
 import { startAuditWorkers } from '../audit/workers.ts';
+import { startStewardshipWorkers } from '../stewardship/workers.ts';
 
 export interface Workers {
   validator: RawTopicValidator;
@@ -32,6 +33,7 @@ export async function startWorkers(
   const cleansing = await startCleansingWorkers(app, { config, log, ...(cleansingGroupId ? { groupId: cleansingGroupId } : {}) });
   const sharing = await startSharingWorkers(app, { log });
   const audit = startAuditWorkers(app, { log });
+  const stewardship = startStewardshipWorkers(app, { log, tickMs: config.stewardship.correctionTickMs });
   const refresh = () => {
     ingest.refresh().catch((err: unknown) => log.warn({ err }, 'raw validator refresh failed'));
     cleansing.refresh().catch((err: unknown) => log.warn({ err }, 'cleansing refresh failed'));
@@ -45,6 +47,7 @@ export async function startWorkers(
     cleansing: cleansing.worker,
     async stop() {
       clearInterval(timer);
+      await stewardship.stop();
       await sharing.stop();
       await audit.stop();
       await ingest.stop();

@@ -152,6 +152,28 @@ export const settings = {
     default: '0.5',
     doc: 'share of answered verifications in the crawl window with any mismatch above which it counts as crawling (0 to 1)',
   },
+  alertOverdueDays: {
+    env: 'HUB_ALERT_OVERDUE_DAYS',
+    kind: 'int',
+    default: '5',
+    min: 1,
+    doc: 'an open quality alert older than this counts as overdue in the stewards\' queue (calendar days)',
+  },
+  alertStreamMax: {
+    env: 'HUB_ALERT_STREAM_MAX_MS',
+    kind: 'int',
+    default: '60000',
+    min: 100,
+    doc: 'how long one alert stream connection lasts before the client reconnects with Last-Event-ID (ms)',
+  },
+  alertStreamPoll: { env: 'HUB_ALERT_STREAM_POLL_MS', kind: 'int', default: '1000', min: 100, doc: 'how often the alert stream looks for new alerts (ms)' },
+  correctionTick: {
+    env: 'HUB_CORRECTION_TICK_MS',
+    kind: 'int',
+    default: '2000',
+    min: 100,
+    doc: 'how often correction requests are checked for corrected records and missed deadlines (ms)',
+  },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -194,6 +216,7 @@ export interface HubConfig {
   readonly auth: { readonly cacheTtlMs: number };
   readonly jurisdiction: JurisdictionId;
   readonly cleansing: { readonly schemaPrefix: string; readonly groupId: string; readonly chunk: number };
+  readonly stewardship: { readonly alertOverdueDays: number; readonly streamPollMs: number; readonly streamMaxMs: number; readonly correctionTickMs: number };
   readonly catalog: { readonly rawTopicPartitions: number };
   readonly ingest: {
     readonly maxBatch: number;
@@ -347,6 +370,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
     registry: { url: opt('registryUrl'), username: opt('registryUsername'), password: opt('registryPassword') },
     auth: { cacheTtlMs: int('authCacheTtl') },
     jurisdiction: str('jurisdiction') as JurisdictionId,
+    stewardship: { alertOverdueDays: int('alertOverdueDays'), streamPollMs: int('alertStreamPoll'), streamMaxMs: int('alertStreamMax'), correctionTickMs: int('correctionTick') },
     cleansing: {
       schemaPrefix: str('landingSchemaPrefix') === '-' ? '' : str('landingSchemaPrefix'),
       groupId: str('cleansingGroup'),

@@ -41,6 +41,8 @@ export interface SharingService {
   end(id: string, reason: 'revoked' | 'suspended', note: string, by: Principal): Promise<Application>;
   /** Fires every timer due at `now` (deadlines, silence, expiry); returns how many fired here. */
   fireDue(now?: Date): Promise<number>;
+  /** Applications by consumer, provider or status (for consoles and scorecards). */
+  applications(filter: { consumer?: string; provider?: string; status?: string }): Promise<Application[]>;
 }
 
 const strictness: Record<ShareType, number> = { unconditional: 0, conditional: 1, not_shared: 2 };
@@ -380,6 +382,7 @@ export function createSharingService({
       return (await store.byId(pool, id))!;
     },
 
+    applications: (filter) => store.list(filter),
     async fireDue(now = new Date()) {
       const timers = await store.claimDue(now, instance);
       for (const timer of timers) {

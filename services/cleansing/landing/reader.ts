@@ -1,4 +1,5 @@
 import { quoteIdent, type Pool } from '../../platform/db/pool.ts';
+import { unpackLineage, type StoredLineage } from './lineage.ts';
 import { fromColumnSql, fromWire, type ColumnKind } from './column-types.ts';
 import type { LandingTable } from './tables.ts';
 
@@ -59,6 +60,103 @@ export async function readLandedColumns(
     return (await pool.query<Record<string, unknown>>(text, [key])).rows[0];
   } catch (err) {
     if ((err as { code?: string }).code === '42P01') return undefined;
+    throw err;
+  }
+}
+
+export interface KeyHistoryEntry {
+  provider: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  recordId: string | null;
+  change: string;
+  landedAt: string;
+  findings: unknown;
+}
+
+/** A key's landed state with each field's lineage, and its newest history rows: a steward's side-by-side view. */
+export async function readKeyDetail(
+  pool: Pool,
+  table: LandingTable,
+  key: string,
+  historyLimit = 20,
+): Promise<{ current: { values: Record<string, unknown>; lineage: Record<string, unknown> } | null; history: KeyHistoryEntry[] }> {
+  const from = (name: string) => `${quoteIdent(table.schema)}.${quoteIdent(name)}`;
+  try {
+    const { rows } = await pool.query<Record<string, unknown>>(`SELECT t.*, t._lineage AS _lineage FROM ${from(table.table)} t WHERE t._key = $1`, [key]);
+    const row = rows[0];
+    const history = await pool.query<{
+      _provider: string;
+      _topic: string;
+      _partition: number;
+      _offset: string;
+      _record_id: string | null;
+      _change: string;
+      _landed_at: Date;
+      _findings: unknown;
+    }>(
+      `SELECT _provider, _topic, _partition, _offset::text AS _offset, _record_id, _change, _landed_at, _findings
+         FROM ${from(table.history)} WHERE _key = $1 ORDER BY _landed_at DESC LIMIT $2`,
+      [key, historyLimit],
+    );
+    let current: { values: Record<string, unknown>; lineage: Record<string, unknown> } | null = null;
+    if (row) {
+      const values: Record<string, unknown> = {};
+      for (const c of table.columns) values[c.field] = row[c.column] ?? null;
+      current = { values, lineage: unpackLineage<Record<string, unknown>>(row._lineage as StoredLineage) };
+    }
+    return {
+      current,
+      history: history.rows.map((h) => ({
+        provider: h._provider,
+        topic: h._topic,
+        partition: h._partition,
+        offset: h._offset,
+        recordId: h._record_id,
+        change: h._change,
+        landedAt: h._landed_at.toISOString(),
+        findings: h._findings,
+      })),
+    };
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return { current: null, history: [] };
+    throw err;
+  }
+}
+
+/** The first record a provider landed for a key after `since` (not quarantined), or null: what closes a correction request. */
+export async function firstLandedSince(
+  pool: Pool,
+  table: LandingTable,
+  { key, provider, since }: { key: string; provider: string; since: Date },
+): Promise<{ topic: string; partition: number; offset: string; landedAt: string } | null> {
+  try {
+    const { rows } = await pool.query<{ _topic: string; _partition: number; _offset: string; _landed_at: Date }>(
+      `SELECT _topic, _partition, _offset::text AS _offset, _landed_at FROM ${quoteIdent(table.schema)}.${quoteIdent(table.history)}
+        WHERE _key = $1 AND _provider = $2 AND _landed_at > $3 AND _change <> 'quarantined'
+          AND (_record_id IS NULL OR _record_id NOT LIKE 'override:%') ORDER BY _landed_at LIMIT 1`,
+      [key, provider, since],
+    );
+    const r = rows[0];
+    return r ? { topic: r._topic, partition: r._partition, offset: r._offset, landedAt: r._landed_at.toISOString() } : null;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return null;
+    throw err;
+  }
+}
+
+/** Records each provider landed (quarantined ones apart) in [from, to), from the history table. */
+export async function landedByProvider(pool: Pool, table: LandingTable, from: Date, to: Date): Promise<Map<string, { landed: number; quarantined: number }>> {
+  try {
+    const { rows } = await pool.query<{ provider: string; landed: string; quarantined: string }>(
+      `SELECT _provider AS provider, count(*) FILTER (WHERE _change <> 'quarantined') AS landed, count(*) FILTER (WHERE _change = 'quarantined') AS quarantined
+         FROM ${quoteIdent(table.schema)}.${quoteIdent(table.history)} WHERE _landed_at >= $1 AND _landed_at < $2 GROUP BY _provider`,
+      [from, to],
+    );
+    return new Map(rows.map((r) => [r.provider, { landed: Number(r.landed), quarantined: Number(r.quarantined) }]));
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return new Map();
     throw err;
   }
 }
