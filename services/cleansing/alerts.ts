@@ -150,7 +150,9 @@ const toAlert = (r: Row): QualityAlert => ({
  * source's value. A dismissed alert whose values come again is not raised; a changed value is.
  */
 export function alertFingerprint(a: Pick<QualityAlert, 'kind' | 'rule' | 'fields' | 'values'>): string {
-  const values = a.values.map((v) => [v.provider, v.field, v.value ?? null] as const).sort((x, y) => (`${x[0]}\u0000${x[1]}` < `${y[0]}\u0000${y[1]}` ? -1 : 1));
+  const values = a.values
+    .map((v) => [v.provider, v.field, v.value ?? null] as const)
+    .sort((x, y) => (`${x[0]}\u0000${x[1]}` < `${y[0]}\u0000${y[1]}` ? -1 : 1));
   return createHash('sha256')
     .update(JSON.stringify([a.kind, a.rule, [...a.fields].sort(), values]))
     .digest('hex');
@@ -220,7 +222,12 @@ export interface AlertStore {
    * Applies a steward's decision if the alert is in one of `from` statuses (a row lock decides
    * between two stewards); runs `also` in the same transaction (an override, a correction request).
    */
-  decide(id: string, from: readonly AlertStatus[], decision: AlertDecision, also?: (client: PoolClient, alert: QualityAlert) => Promise<void>): Promise<QualityAlert>;
+  decide(
+    id: string,
+    from: readonly AlertStatus[],
+    decision: AlertDecision,
+    also?: (client: PoolClient, alert: QualityAlert) => Promise<void>,
+  ): Promise<QualityAlert>;
 }
 
 function encodeCursor(atText: string, id: string): string {
@@ -283,7 +290,20 @@ export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
       if (kept.length === 0) return [];
       const params: unknown[] = [];
       const rows = kept.map(({ a, print }) => {
-        params.push(a.id, a.kind, a.severity, a.dataset, a.key, a.fields, JSON.stringify(a.values), a.rule, a.message, JSON.stringify(a.sources), a.detectedAt, print);
+        params.push(
+          a.id,
+          a.kind,
+          a.severity,
+          a.dataset,
+          a.key,
+          a.fields,
+          JSON.stringify(a.values),
+          a.rule,
+          a.message,
+          JSON.stringify(a.sources),
+          a.detectedAt,
+          print,
+        );
         const n = params.length - 12;
         return `(${Array.from({ length: 12 }, (_, i) => `$${n + i + 1}`).join(', ')})`;
       });

@@ -157,7 +157,7 @@ export const settings = {
     kind: 'int',
     default: '5',
     min: 1,
-    doc: 'an open quality alert older than this counts as overdue in the stewards\' queue (calendar days)',
+    doc: "an open quality alert older than this counts as overdue in the stewards' queue (calendar days)",
   },
   alertStreamMax: {
     env: 'HUB_ALERT_STREAM_MAX_MS',
@@ -370,7 +370,12 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
     registry: { url: opt('registryUrl'), username: opt('registryUsername'), password: opt('registryPassword') },
     auth: { cacheTtlMs: int('authCacheTtl') },
     jurisdiction: str('jurisdiction') as JurisdictionId,
-    stewardship: { alertOverdueDays: int('alertOverdueDays'), streamPollMs: int('alertStreamPoll'), streamMaxMs: int('alertStreamMax'), correctionTickMs: int('correctionTick') },
+    stewardship: {
+      alertOverdueDays: int('alertOverdueDays'),
+      streamPollMs: int('alertStreamPoll'),
+      streamMaxMs: int('alertStreamMax'),
+      correctionTickMs: int('correctionTick'),
+    },
     cleansing: {
       schemaPrefix: str('landingSchemaPrefix') === '-' ? '' : str('landingSchemaPrefix'),
       groupId: str('cleansingGroup'),

@@ -84,11 +84,11 @@ export function createAlertActions({
           if (input.provider && !sources.has(input.provider)) {
             throw new HubError('HUB_ERR_VALIDATION', `provider: ${input.provider} is not one of this alert's sources (${[...sources].join(', ')})`);
           }
-          correction = await corrections.report(
-            { dataset: alert.dataset, key: alert.key, fields: alert.fields, description: reason },
-            by,
-            { alertId: alert.id, db: client, ...(input.provider ? { provider: input.provider } : {}) },
-          );
+          correction = await corrections.report({ dataset: alert.dataset, key: alert.key, fields: alert.fields, description: reason }, by, {
+            alertId: alert.id,
+            db: client,
+            ...(input.provider ? { provider: input.provider } : {}),
+          });
         };
         break;
     }
@@ -102,7 +102,13 @@ export function createAlertActions({
         subjectProvider: alert.sources[0]?.provider ?? null,
         datasets: [alert.dataset],
         fields: alert.fields,
-        detail: { alert: alert.id, kind: alert.kind, reason, ...(input.assignee ? { assignee: input.assignee } : {}), ...(correction ? { correction: correction.id } : {}) },
+        detail: {
+          alert: alert.id,
+          kind: alert.kind,
+          reason,
+          ...(input.assignee ? { assignee: input.assignee } : {}),
+          ...(correction ? { correction: correction.id } : {}),
+        },
       });
     });
     return correction ? { alert, correction } : { alert };

@@ -92,8 +92,7 @@ export function createCorrectionService({
       if (by.role === 'consumer' && !(await canReport(by.name, input.dataset, input.fields))) {
         throw new HubError('HUB_ERR_FORBIDDEN', `no active grant of yours delivers ${input.fields.join(', ')} of ${input.dataset}`);
       }
-      const provider =
-        options.provider ?? input.fields.map((f) => contract.authorities[f]).find((p): p is string => typeof p === 'string') ?? contract.owner;
+      const provider = options.provider ?? input.fields.map((f) => contract.authorities[f]).find((p): p is string => typeof p === 'string') ?? contract.owner;
       const [verify, correct] = dueDates(profile, 'correction', at);
       const request = {
         id: randomUUID(),

@@ -32,7 +32,8 @@ export const stewardshipPlugin = fp<{ config: HubConfig; log: Logger }>(
         schemaPrefix,
         canReport: async (consumer, dataset, fields) =>
           (await app.grants.list()).some(
-            (g) => g.consumer === consumer && g.status === 'active' && g.datasets.some((d) => d.dataset === dataset && fields.every((f) => d.fields.includes(f))),
+            (g) =>
+              g.consumer === consumer && g.status === 'active' && g.datasets.some((d) => d.dataset === dataset && fields.every((f) => d.fields.includes(f))),
           ),
         record,
         log: log.child({ module: 'corrections' }),

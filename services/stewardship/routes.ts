@@ -270,7 +270,10 @@ export async function stewardshipRoutes(
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { period: { type: 'string', pattern: '^\\d{4}(-(0[1-9]|1[0-2]))?$' }, format: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+          properties: {
+            period: { type: 'string', pattern: '^\\d{4}(-(0[1-9]|1[0-2]))?$' },
+            format: { type: 'string', enum: ['json', 'csv'], default: 'json' },
+          },
         },
       },
     },

@@ -43,6 +43,17 @@ const allowed: Record<string, readonly Person[]> = {
   'POST /api/v1/verify': ['department', 'consumer'],
   'GET /api/v1/verify/alerts': ['authority'],
   'GET /api/v1/deadlines': ['authority', 'steward', 'department', 'consumer', 'auditor'],
+  'GET /api/v1/quality/queue': ['authority', 'steward', 'auditor'],
+  'GET /api/v1/quality/summary': ['authority', 'steward', 'auditor'],
+  'GET /api/v1/quality/stream': ['authority', 'steward'],
+  'GET /api/v1/quality/alerts/{id}': ['authority', 'steward', 'auditor'],
+  'POST /api/v1/quality/alerts/{id}/actions': ['authority', 'steward'],
+  'POST /api/v1/quality/alerts/bulk': ['authority', 'steward'],
+  'POST /api/v1/corrections': ['steward', 'consumer'],
+  'GET /api/v1/corrections': ['authority', 'steward', 'department', 'consumer', 'auditor'],
+  'GET /api/v1/corrections/{id}': ['authority', 'steward', 'department', 'consumer', 'auditor'],
+  'POST /api/v1/corrections/{id}/verification': ['department'],
+  'GET /api/v1/scorecards': ['authority', 'steward', 'department', 'auditor'],
 };
 
 describe('the role of every API route', () => {

@@ -125,8 +125,8 @@ async function errorOf(res) {
   return new ApiError(res.status, body?.code ?? '', typeof body?.message === 'string' ? body.message : `HTTP ${res.status}`);
 }
 
-async function call(path, { method = 'GET', body, signal } = {}) {
-  const headers = { authorization: `Bearer ${state.token}` };
+async function call(path, { method = 'GET', body, signal, headers: extra = {} } = {}) {
+  const headers = { ...extra, authorization: `Bearer ${state.token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`/api/v1${path}`, { method, headers, signal, cache: 'no-store', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   if (!res.ok) throw await errorOf(res);
@@ -179,8 +179,8 @@ const sleep = (ms, signal) =>
   });
 
 /** Server-sent events over fetch (EventSource cannot send the Authorization header). */
-async function readEvents(path, signal, onEvent, onOpen) {
-  const res = await call(path, { signal });
+async function readEvents(path, signal, stream, onEvent, onOpen) {
+  const res = await call(path, { signal, headers: { accept: 'text/event-stream', ...(stream.lastId ? { 'last-event-id': stream.lastId } : {}) } });
   onOpen();
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -205,22 +205,27 @@ async function readEvents(path, signal, onEvent, onOpen) {
         const v = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
         if (name === 'event') event = v;
         else if (name === 'data') data.push(v);
+        else if (name === 'id') stream.lastId = v;
+        else if (name === 'retry' && /^\d+$/.test(v)) stream.retry = Number(v);
       }
     }
   }
 }
 
-/** Follows a stream until `signal` aborts, reconnecting after a drop; a refusal stops it. */
+/** Follows a stream until `signal` aborts, resuming from the last event id when it ends or drops; a refusal stops it. */
 async function follow(path, signal, onEvent, live) {
+  const stream = { lastId: null, retry: 1000 };
   while (!signal.aborted) {
+    let wait = stream.retry;
     try {
-      await readEvents(path, signal, onEvent, () => live(true));
+      await readEvents(path, signal, stream, onEvent, () => live(true));
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return report(err);
+      live(false);
+      wait = 5000;
     }
-    live(false);
-    await sleep(5000, signal);
+    await sleep(wait, signal);
   }
 }
 
@@ -397,10 +402,7 @@ async function stewardPage(view, { signal }) {
   const bulk = h(
     'div',
     { class: 'bulk' },
-    select(
-      'bulk-action',
-      Object.entries(actionNames).filter(([a]) => a !== 'accept'),
-    ),
+    select('bulk-action', [['', '选择批量操作…'], ...Object.entries(actionNames).filter(([a]) => a !== 'accept')]),
     h('input', { id: 'bulk-reason', type: 'text', placeholder: '理由（必填）' }),
     h('input', { id: 'bulk-assignee', type: 'text', placeholder: '指派给（指派时必填）' }),
     h('button', { type: 'button', id: 'bulk-run' }, '批量执行'),
@@ -493,6 +495,7 @@ async function stewardPage(view, { signal }) {
     const reason = value('bulk-reason');
     const assignee = value('bulk-assignee');
     if (ids.length === 0) return say(bulkMsg, '请先勾选要处理的告警', false);
+    if (!action) return say(bulkMsg, '请选择批量操作', false);
     if (!reason) return say(bulkMsg, '请填写理由', false);
     if (action === 'assign' && !assignee) return say(bulkMsg, '指派需填写处理人', false);
     try {
@@ -552,7 +555,7 @@ async function alertPage(view, { signal, arg: id }) {
     section(
       '处理',
       field('理由', reason, 'wide'),
-      h('div', { class: 'row' }, field('指派给', assignee), field('转交给', routeTo)),
+      h('div', { class: 'row start' }, field('指派给', assignee), field('转交给', routeTo)),
       h('div', { class: 'buttons' }, actions),
       msg,
     ),
@@ -561,10 +564,7 @@ async function alertPage(view, { signal, arg: id }) {
   async function render() {
     const { alert, current, history } = await api(`/quality/alerts/${encodeURIComponent(id)}`, { signal });
     const providers = [...new Set([...alert.values.map((v) => v.provider), ...alert.sources.map((s) => s.provider)])];
-    routeTo.replaceChildren(
-      h('option', { value: '' }, '默认（权威来源）'),
-      providers.map((p) => h('option', { value: p }, p)),
-    );
+    routeTo.replaceChildren(h('option', { value: '' }, '默认（权威来源）'), ...providers.map((p) => h('option', { value: p }, p)));
     const fields = [...new Set([...alert.fields, ...alert.values.map((v) => v.field)])];
     const valueAt = (provider, f) => alert.values.find((v) => v.provider === provider && v.field === f);
     const currentFields = current ? [...new Set([...alert.fields.filter((f) => f in current.values), ...Object.keys(current.values)])] : [];
@@ -644,13 +644,8 @@ async function alertPage(view, { signal, arg: id }) {
             { label: '提供方', value: (r) => r.provider },
             { label: '变更', value: (r) => r.change },
             { label: '主题 / 分区 / 偏移', value: sourceText },
-            {
-              label: '取值',
-              value: (r) => {
-                const shown = alert.fields.filter((f) => f in (r.values ?? {}));
-                return shown.length > 0 ? shown.map((f) => `${f}=${valueText(r.values[f])}`).join('；') : valueText(r.values);
-              },
-            },
+            { label: '记录 ID', value: (r) => r.recordId },
+            { label: '校验发现', class: 'detail', value: (r) => (r.findings && Object.keys(r.findings).length > 0 ? JSON.stringify(r.findings) : '') },
           ],
           history ?? [],
         ),
@@ -1002,7 +997,7 @@ async function scorecardPage(view, { signal }) {
     ];
     chart.setOption(
       {
-        tooltip: { trigger: 'axis', valueFormatter: (v) => (v === null || v === undefined ? '—' : `${v}%`) },
+        tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => (v === null || v === undefined ? '—' : `${v}%`) },
         legend: { top: 0 },
         grid: { left: 48, right: 16, top: 36, bottom: 48 },
         xAxis: { type: 'category', data: rows.map((s) => s.department), axisLabel: { interval: 0, rotate: rows.length > 6 ? 30 : 0 } },
@@ -1054,7 +1049,7 @@ async function consumerPage(view, { signal }) {
     { class: 'report' },
     h(
       'div',
-      { class: 'row' },
+      { class: 'row start' },
       input('r-dataset', '数据集', { placeholder: '如 base.person' }),
       input('r-key', '业务键'),
       input('r-fields', '字段（逗号分隔）', { placeholder: 'name, address' }),
