@@ -48,7 +48,7 @@ export const sharingPlugin = fp<{ config: HubConfig; log: Logger; keyHashSecret?
         audit: app.audit,
       }),
     );
-    await app.register(authenticated(sharingRoutes), { prefix: '/api/v1', sharing: app.sharing, store });
+    await app.register(authenticated(sharingRoutes), { prefix: '/api/v1', sharing: app.sharing, store, grants: app.grants });
     await app.register(authenticated(verificationRoutes), {
       prefix: '/api/v1',
       config,

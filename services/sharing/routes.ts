@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApplicationStore } from './application-store.ts';
+import type { GrantService } from './grant-service.ts';
 import type { ApplicationInput, ScenarioInput, SharingService } from './applications.ts';
 import { HubError } from '../platform/errors.ts';
 import { roles } from '../principals/types.ts';
@@ -26,7 +27,26 @@ const useSchema = {
 } as const;
 
 /** Scenarios (the authority's), applications (consumers'), decisions (providers'), revocation (the authority's). */
-export async function sharingRoutes(app: FastifyInstance, { sharing, store }: { sharing: SharingService; store: ApplicationStore }): Promise<void> {
+export async function sharingRoutes(
+  app: FastifyInstance,
+  { sharing, store, grants }: { sharing: SharingService; store: ApplicationStore; grants: Pick<GrantService, 'list'> },
+): Promise<void> {
+  app.get(
+    '/grants',
+    {
+      config: { roles: ['authority', 'consumer', 'auditor'] },
+      schema: {
+        tags: ['sharing'],
+        summary: 'Active grants with what a consumer needs to start: share topics, consumer-group prefix, fields, masking, expiry. A consumer sees its own.',
+      },
+    },
+    async (request) => {
+      const p = request.principal!;
+      const all = await grants.list();
+      return all.filter((g) => p.role !== 'consumer' || g.consumer === p.name);
+    },
+  );
+
   app.post<{ Body: ScenarioInput }>(
     '/scenarios',
     {

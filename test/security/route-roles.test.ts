@@ -43,6 +43,7 @@ const allowed: Record<string, readonly Person[]> = {
   'POST /api/v1/verify': ['department', 'consumer'],
   'GET /api/v1/verify/alerts': ['authority'],
   'GET /api/v1/deadlines': ['authority', 'steward', 'department', 'consumer', 'auditor'],
+  'GET /api/v1/grants': ['authority', 'consumer', 'auditor'],
   'GET /api/v1/quality/queue': ['authority', 'steward', 'auditor'],
   'GET /api/v1/quality/summary': ['authority', 'steward', 'auditor'],
   'GET /api/v1/quality/stream': ['authority', 'steward'],

@@ -103,6 +103,13 @@ describe('correction requests: deadlines on the working-day calendar, escalation
     expect(ok.json<CorrectionView>()).toMatchObject({ provider: psb.name, reportedBy: consumer.name, status: 'open' });
     expect((await report(consumer, ['phone'])).statusCode).toBe(403);
     expect((await report(stranger, ['name'])).statusCode).toBe(403);
+    // What the console shows a consumer to start consuming: its own grants only.
+    const grants = (await t.api(consumer, 'GET', '/grants')).json<
+      { consumer: string; groupPrefix: string; datasets: { dataset: string; topic: string }[] }[]
+    >();
+    expect(grants.map((g) => [g.consumer, g.datasets.map((d) => d.dataset)])).toEqual([[consumer.name, [dataset]]]);
+    expect(grants[0]!.groupPrefix).toMatch(/^share\./);
+    expect((await t.api(stranger, 'GET', '/grants')).json()).toEqual([]);
     expect((await report(consumer, ['no_such_field'])).statusCode).toBe(400);
     expect((await t.api(consumer, 'POST', '/corrections', { dataset: 'base.no_such', key: 'k', fields: ['x'], description: 'x' })).statusCode).toBe(404);
   });
