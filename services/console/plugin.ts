@@ -9,7 +9,8 @@ export const consoleCsp =
   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 const root = fileURLToPath(new URL('./public/', import.meta.url));
-const echartsFile = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
+const require = createRequire(import.meta.url);
+const echartsFile = require.resolve('echarts/dist/echarts.min.js');
 
 /** The stewardship console: static files under /console/ (no data; the page calls the API with the user's token). */
 export const consolePlugin = fp(

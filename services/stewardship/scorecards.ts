@@ -32,6 +32,9 @@ export interface ScorecardReport {
   period: string;
   from: string;
   to: string;
+  /** The period's first and last day in China (to is exclusive). */
+  firstDay: string;
+  lastDay: string;
   rows: Scorecard[];
 }
 
@@ -140,13 +143,21 @@ export function createScorecards({
           if (a.decidedAt && (a.answerDue === null || Date.parse(a.decidedAt) <= Date.parse(a.answerDue))) c.applications.answeredOnTime += 1;
         }
         const usage = await audit.usageOf(c.department, { from: from.toISOString(), to: to.toISOString() });
-        const others = usage.uses.filter((u) => u.actor !== c.department && u.actorRole !== 'service');
+        // Use by other departments and consumers; stewards' and the authority's oversight is not use.
+        const others = usage.uses.filter((u) => u.actor !== c.department && (u.actorRole === 'consumer' || u.actorRole === 'department'));
         c.usedBy = new Set(others.map((u) => u.actor)).size;
         c.uses = others.reduce((sum, u) => sum + u.count, 0);
         c.invalidRate = rate(c.invalid, c.recordsProvided);
         c.conflictRate = rate(c.conflicts, c.recordsProvided);
       }
-      return { period, from: from.toISOString(), to: to.toISOString(), rows: [...card.values()] };
+      return {
+        period,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        firstDay: chinaDate(from),
+        lastDay: chinaDate(new Date(to.getTime() - 1)),
+        rows: [...card.values()],
+      };
     },
   };
 }

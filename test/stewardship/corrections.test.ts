@@ -139,10 +139,12 @@ describe('correction requests: deadlines on the working-day calendar, escalation
     const month = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
     const res = await t.api(authority, 'GET', `/scorecards?period=${month}`);
     expect(res.statusCode, res.body).toBe(200);
-    type Rows = { rows: { department: string; corrections: Record<string, number> }[] };
+    type Rows = { rows: { department: string; usedBy: number; corrections: Record<string, number> }[] };
     const row = res.json<Rows>().rows.find((r) => r.department === psb.name);
     // This month: the consumer's two reports, one verified (rejected) in time.
     expect(row?.corrections).toMatchObject({ received: 2, verified: 1, verifiedOnTime: 1, corrected: 0 });
+    // Its data was used by the one consumer holding a grant; the steward's and authority's oversight is not use.
+    expect(row).toMatchObject({ usedBy: 1 });
     // September 2026: the three reported before National Day, one verified, all three escalated (two unanswered, one not corrected).
     const september = (await t.api(authority, 'GET', '/scorecards?period=2026-09')).json<Rows>().rows.find((r) => r.department === psb.name);
     expect(september?.corrections).toMatchObject({ received: 3, verified: 1, overdue: 3 });
@@ -153,7 +155,11 @@ describe('correction requests: deadlines on the working-day calendar, escalation
     expect(csv.body.split('\r\n')[0]).toMatch(/^\uFEFF部门 department,/);
     expect(csv.body).toContain(psb.name);
     const year = await t.api(authority, 'GET', `/scorecards?period=${month.slice(0, 4)}`);
-    expect(year.json<{ from: string }>().from).toBe(`${Number(month.slice(0, 4)) - 1}-12-31T16:00:00.000Z`);
+    expect(year.json<{ from: string; firstDay: string; lastDay: string }>()).toMatchObject({
+      from: `${Number(month.slice(0, 4)) - 1}-12-31T16:00:00.000Z`,
+      firstDay: `${month.slice(0, 4)}-01-01`,
+      lastDay: `${month.slice(0, 4)}-12-31`,
+    });
     expect((await t.api(consumer, 'GET', `/scorecards?period=${month}`)).statusCode).toBe(403);
     expect((await t.api(authority, 'GET', '/scorecards?period=2026-13')).statusCode).toBe(400);
   });

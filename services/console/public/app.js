@@ -41,8 +41,10 @@ function h(tag, props = {}, ...children) {
 
 const text = (v) => (v === null || v === undefined || v === '' ? '—' : String(v));
 const valueText = (v) => (v === null || v === undefined ? '（空）' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-const time = (iso) => (iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '—');
-const date = (iso) => (!iso ? '—' : /^\d{4}-\d{2}-\d{2}$/.test(iso) ? iso : new Date(iso).toLocaleDateString('zh-CN'));
+// Times as the hub counts them: China time, whatever the browser's own zone.
+const zone = { timeZone: 'Asia/Shanghai' };
+const time = (iso) => (iso ? new Date(iso).toLocaleString('zh-CN', { ...zone, hour12: false }) : '—');
+const date = (iso) => (!iso ? '—' : /^\d{4}-\d{2}-\d{2}$/.test(iso) ? iso : new Date(iso).toLocaleDateString('zh-CN', zone));
 const percent = (x) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '—');
 const ratio = (part, whole) => (whole > 0 ? part / whole : null);
 const list = (xs) => (Array.isArray(xs) && xs.length > 0 ? xs.join('、') : '—');
@@ -244,7 +246,14 @@ const pages = {
 function parseHash() {
   const m = /^#\/([a-z]+)(?:\/alert\/([^/]+))?$/.exec(location.hash);
   if (!m) return null;
-  if (m[2]) return m[1] === 'steward' ? { name: 'alert', arg: decodeURIComponent(m[2]) } : null;
+  if (m[2]) {
+    if (m[1] !== 'steward') return null;
+    try {
+      return { name: 'alert', arg: decodeURIComponent(m[2]) };
+    } catch {
+      return null;
+    }
+  }
   return m[1] === 'alert' ? null : { name: m[1], arg: null };
 }
 
@@ -269,7 +278,11 @@ function route() {
   view.replaceChildren();
   if (!page.roles.includes(state.me.role)) {
     view.append(
-      h('div', { class: 'refused' }, `无权访问：此页面仅限${page.roles.map((r) => roleNames[r]).join('、')}使用（当前身份：${roleNames[state.me.role]}）。`),
+      h(
+        'div',
+        { class: 'refused' },
+        `无权访问：此页面仅限${page.roles.map((r) => roleNames[r]).join('、')}使用（当前身份：${roleNames[state.me.role] ?? state.me.role}）。`,
+      ),
     );
     return;
   }
@@ -599,7 +612,7 @@ async function alertPage(view, { signal, arg: id }) {
               value: (f) => {
                 const v = valueAt(p, f);
                 if (!v) return '—';
-                return h('span', { class: v.authoritative ? 'auth-value' : '' }, v.redacted ? '（已隐藏）' : valueText(v.value));
+                return h('span', { class: v.authoritative ? 'authoritative' : '' }, v.redacted ? '（已隐藏）' : valueText(v.value));
               },
             })),
           ],
@@ -930,9 +943,9 @@ async function authorityPage(view, { signal }) {
 
 // Scorecards
 
+/** The month in China, as the hub counts periods. */
 function currentMonth() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
 }
 
 async function scorecardPage(view, { signal }) {
@@ -960,7 +973,7 @@ async function scorecardPage(view, { signal }) {
     msg.hidden = true;
     await fill(host, async () => {
       const r = await api(`/scorecards${query({ period: p })}`, { signal });
-      $('#range', view).textContent = `${r.period}：${date(r.from)} 至 ${date(r.to)}`;
+      $('#range', view).textContent = `${r.period}：${r.firstDay} 至 ${r.lastDay}`;
       draw(r.rows);
       return table(
         [
@@ -997,6 +1010,7 @@ async function scorecardPage(view, { signal }) {
     ];
     chart.setOption(
       {
+        animation: false,
         tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => (v === null || v === undefined ? '—' : `${v}%`) },
         legend: { top: 0 },
         grid: { left: 48, right: 16, top: 36, bottom: 48 },
