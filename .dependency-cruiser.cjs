@@ -29,6 +29,13 @@ const forbidden = [
     to: { path: '^services/(?!platform/|contract/)' },
   },
   {
+    name: 'console-static-only',
+    severity: 'error',
+    comment: 'the console serves static files; it reaches data only through the API, as its user',
+    from: { path: '^services/console/' },
+    to: { path: '^services/(?!platform/|console/)' },
+  },
+  {
     name: 'services-not-on-tooling',
     severity: 'error',
     comment: 'the hub does not import its tests, benches or ops scripts',
