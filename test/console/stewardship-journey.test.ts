@@ -99,6 +99,14 @@ describe('the stewardship journey in a browser', () => {
     expect(await page.locator('input.pick').count()).toBe(3);
     await browser.screenshot(page, 'journey-1-steward-queue-filtered');
 
+    // A new disagreement appears without a reload (server-sent events).
+    await t.send(psb, dataset, [person(504)]);
+    await t.send(mca, dataset, [person(504, { name: '民政504' })]);
+    await page.locator('text=/有 [1-9]\\d* 条新告警/').waitFor();
+    await page.click('button:has-text("刷新第一页")');
+    await page.locator('tr', { hasText: String(person(504).id_number) }).waitFor();
+    expect(await page.locator('input.pick').count()).toBe(4);
+
     // Accept civil affairs' name for 501: the base table shows it.
     expect(await nameOf(501)).toBe('居民501');
     await decide(page, conflicts.get(501)!, 'accept', '现场核验身份证，民政登记姓名正确');
@@ -122,12 +130,14 @@ describe('the stewardship journey in a browser', () => {
     expect(routed).toContain('更正请求');
     await browser.screenshot(page, 'journey-3-routed-to-provider');
 
-    // Back on the queue, open conflicts of civil affairs: none of the three is still open.
+    // Back on the queue, open conflicts of civil affairs: none of the three decided is still open.
     await go(page, '#/steward');
     await page.fill('#f-provider', mca.name);
     await page.selectOption('#f-kind', 'conflict');
     await page.click('button:has-text("筛选")');
-    await page.locator('text=没有符合条件的告警').waitFor();
+    // Only 504, which nobody decided yet, is still open.
+    await page.locator('tr', { hasText: String(person(504).id_number) }).waitFor();
+    expect(await page.locator('input.pick').count()).toBe(1);
     await page.close();
   });
 
