@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BenchEnvironment } from './environment.ts';
-import { type QueueFilter, queueQuery } from '../../services/cleansing/alerts.ts';
+import { type QueueFilter, queueQuery, summarySql } from '../../services/cleansing/alerts.ts';
 import { percentile, report, round } from './stats.ts';
 
 const datasets = ['base.natural_person', 'base.legal_entity', 'base.credit_record', 'base.e_license', 'theme.social_insurance_enrolment'];
@@ -64,7 +64,8 @@ SELECT overlay(md5(g::text) PLACING $4 FROM 1 FOR 8)::uuid, k.kind, CASE k.kind 
  * GET /api/v1/quality/queue through app.inject() as a steward, over a queue of `alerts` alerts
  * (filled inside Postgres, then vacuumed and analysed): the first open page, an open page about
  * `depth` rows down by its keyset cursor, and the first open page filtered on provider and kind,
- * each beside the same SQL (queueQuery of the same filter) run directly with pg on the same pool.
+ * each beside the same SQL (queueQuery of the same filter) run directly with pg on the same pool;
+ * and the summary cards beside their SQL.
  */
 export async function benchAlertQueue(
   env: BenchEnvironment,
@@ -74,7 +75,8 @@ export async function benchAlertQueue(
     iterations = 200,
     warmup = 30,
     limit = 50,
-  }: { alerts?: number; depth?: number; iterations?: number; warmup?: number; limit?: number } = {},
+    summaryIterations = 30,
+  }: { alerts?: number; depth?: number; iterations?: number; warmup?: number; limit?: number; summaryIterations?: number } = {},
 ): Promise<void> {
   const suffix = randomBytes(3).toString('hex');
   const tag = randomBytes(4).toString('hex');
@@ -154,6 +156,36 @@ export async function benchAlertQueue(
         fill_seconds: round(fillSeconds, 1),
       });
     }
+    // The summary cards: one GROUP BY over every alert, beside the same SQL.
+    const summaryUrl = '/api/v1/quality/summary';
+    const summaryServer: number[] = [];
+    const summarySqlMs: number[] = [];
+    for (let i = 0; i < warmup + summaryIterations; i++) {
+      const t0 = performance.now();
+      const res = await env.app.inject({ method: 'GET', url: summaryUrl, headers });
+      const t1 = performance.now();
+      if (res.statusCode !== 200) throw new Error(`GET ${summaryUrl} answered ${res.statusCode}: ${res.body}`);
+      await pool.query(summarySql, [5]);
+      const t2 = performance.now();
+      if (i < warmup) continue;
+      summaryServer.push(t1 - t0);
+      summarySqlMs.push(t2 - t1);
+    }
+    report({
+      bench: 'stewardship.alert_queue',
+      page: 'summary',
+      query: summaryUrl,
+      alerts,
+      open_alerts: open,
+      n: summaryIterations,
+      p50_ms: round(percentile(summaryServer, 50)),
+      p95_ms: round(percentile(summaryServer, 95)),
+      what: 'app.inject() as a steward: the summary cards (open, overdue, by kind and status)',
+      baseline: 'summarySql run with pg on the same pool',
+      baseline_p50_ms: round(percentile(summarySqlMs, 50)),
+      baseline_p95_ms: round(percentile(summarySqlMs, 95)),
+      ratio: round(percentile(summaryServer, 50) / percentile(summarySqlMs, 50), 3),
+    });
   } finally {
     await pool.query('DELETE FROM quality_alerts WHERE id BETWEEN $1::uuid AND $2::uuid', [`${tag}${'0'.repeat(24)}`, `${tag}${'f'.repeat(24)}`]);
     await pool.query('VACUUM (ANALYZE) quality_alerts');

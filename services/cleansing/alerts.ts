@@ -273,6 +273,10 @@ export function queueQuery(filter: QueueFilter): { text: string; values: unknown
   return { text, values };
 }
 
+/** The queue's counts by status and kind, with those older than $1 days; the bench times it too. */
+export const summarySql = `SELECT status, kind, count(*) AS n, count(*) FILTER (WHERE detected_at < now() - make_interval(days => $1::int)) AS overdue
+  FROM quality_alerts GROUP BY status, kind`;
+
 export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
   const selectOne = async (client: Pool | PoolClient, id: string, lock = false): Promise<Row | undefined> =>
     (await client.query<Row>(`SELECT * FROM quality_alerts WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])).rows[0];
@@ -340,11 +344,7 @@ export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
       return { items: page.map(toAlert), next: rows.length > filter.limit && last ? encodeCursor(last.at_text!, last.id) : null };
     },
     async summary(overdueDays) {
-      const { rows } = await pool.query<{ status: AlertStatus; kind: AlertKind; n: string; overdue: string }>(
-        `SELECT status, kind, count(*) AS n, count(*) FILTER (WHERE detected_at < now() - make_interval(days => $1::int)) AS overdue
-           FROM quality_alerts GROUP BY status, kind`,
-        [overdueDays],
-      );
+      const { rows } = await pool.query<{ status: AlertStatus; kind: AlertKind; n: string; overdue: string }>(summarySql, [overdueDays]);
       const out: QueueSummary = {
         open: 0,
         overdue: 0,
