@@ -216,8 +216,12 @@ export interface AlertStore {
   get(id: string): Promise<(QualityAlert & { actions: AlertAction[] }) | null>;
   /** Alerts detected after `since` (ISO), oldest first: what the live stream sends. */
   since(since: string, limit: number): Promise<QualityAlert[]>;
-  /** Per provider, alerts detected in [from, to): invalid records it sent, conflicts its value lost. */
-  countsByProvider(from: Date, to: Date): Promise<Map<string, { invalid: number; conflicts: number }>>;
+  /**
+   * Per provider, alerts detected in [from, to): invalid records it sent, conflicts its value lost.
+   * `routedConflictsOnly` (a department's own view): only the conflicts it may see, those a steward
+   * routed; counting the others would tell it whether a value it sent matches another provider's.
+   */
+  countsByProvider(from: Date, to: Date, options?: { routedConflictsOnly?: boolean }): Promise<Map<string, { invalid: number; conflicts: number }>>;
   /**
    * Applies a steward's decision if the alert is in one of `from` statuses (a row lock decides
    * between two stewards); runs `also` in the same transaction (an override, a correction request).
@@ -234,16 +238,21 @@ function encodeCursor(atText: string, id: string): string {
   return Buffer.from(JSON.stringify([atText, id])).toString('base64url');
 }
 
+const badCursor = () => new HubError('HUB_ERR_VALIDATION', 'cursor: not a cursor this queue handed out');
+/** Postgres' `timestamptz::text` (ISO DateStyle), the only time a cursor carries. */
+const cursorTime = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+const cursorId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function decodeCursor(cursor: string): [string, string] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      if (!Number.isNaN(Date.parse(parsed[0])) && /^[0-9a-f-]{36}$/.test(parsed[1])) return [parsed[0], parsed[1]];
+      if (cursorTime.test(parsed[0]) && !Number.isNaN(Date.parse(parsed[0])) && cursorId.test(parsed[1])) return [parsed[0], parsed[1]];
     }
   } catch {
     // fall through: the same answer for every malformed cursor
   }
-  throw new HubError('HUB_ERR_VALIDATION', 'cursor: not a cursor this queue handed out');
+  throw badCursor();
 }
 
 /** The queue's WHERE clause and parameters; shared by the page query and the bench's plain SQL. */
@@ -338,7 +347,12 @@ export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
     },
     async queue(filter) {
       const { text, values } = queueQuery(filter);
-      const { rows } = await pool.query<Row>(text, values);
+      const { rows } = await pool.query<Row>(text, values).catch((err: unknown) => {
+        // A cursor of the right shape with an impossible time (31 February): as any forged cursor.
+        const code = (err as { code?: unknown }).code;
+        if (filter.cursor && (code === '22007' || code === '22008' || code === '22009')) throw badCursor();
+        throw err;
+      });
       const page = rows.slice(0, filter.limit);
       const last = page[page.length - 1];
       return { items: page.map(toAlert), next: rows.length > filter.limit && last ? encodeCursor(last.at_text!, last.id) : null };
@@ -372,12 +386,13 @@ export function createAlertStore({ pool }: { pool: Pool }): AlertStore {
       ]);
       return rows.map(toAlert);
     },
-    async countsByProvider(from, to) {
+    async countsByProvider(from, to, options = {}) {
       const { rows } = await pool.query<{ provider: string; invalid: string; conflicts: string }>(
         `SELECT CASE WHEN kind = 'conflict' THEN field_values -> 1 ->> 'provider' ELSE sources -> 0 ->> 'provider' END AS provider,
-                count(*) FILTER (WHERE kind = 'invalid') AS invalid, count(*) FILTER (WHERE kind = 'conflict') AS conflicts
+                count(*) FILTER (WHERE kind = 'invalid') AS invalid,
+                count(*) FILTER (WHERE kind = 'conflict' AND (NOT $3 OR status = 'routed')) AS conflicts
            FROM quality_alerts WHERE detected_at >= $1 AND detected_at < $2 GROUP BY 1`,
-        [from, to],
+        [from, to, options.routedConflictsOnly === true],
       );
       return new Map(rows.map((r) => [r.provider, { invalid: Number(r.invalid), conflicts: Number(r.conflicts) }]));
     },

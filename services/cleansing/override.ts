@@ -6,6 +6,7 @@ import type { DatasetSchema } from '../contract/dataset-schema.ts';
 import { cleanTopic, valueSubject } from '../contract/names.ts';
 import type { QualityAlert } from './alerts.ts';
 import { cleanSchemaOf } from './clean-schema.ts';
+import { lastValueFrom } from './landing/reader.ts';
 import { appendHistory, readCurrent, upsertCurrent } from './landing/rows.ts';
 import { ensureLandingTables, landingTableOf } from './landing/tables.ts';
 import { enqueue } from './outbox.ts';
@@ -54,6 +55,10 @@ export function createOverride({
       const now = current.values[field] ?? null;
       if (!isDeepStrictEqual(now, kept.value ?? null)) {
         throw new HubError('HUB_ERR_CONFLICT', `${field} changed since the alert was raised; review the newer value before overriding it`);
+      }
+      // The other value must still be what its provider sends: never land a value it has since replaced.
+      if (!isDeepStrictEqual((await lastValueFrom(client, table, { key: alert.key, provider: other.provider, field })) ?? null, other.value ?? null)) {
+        throw new HubError('HUB_ERR_CONFLICT', `${other.provider} has sent another ${field} since the alert was raised; review its newer value instead`);
       }
       const source = alert.sources.find((s) => s.provider === other.provider) ?? alert.sources[1];
       if (!source) throw new HubError('HUB_ERR_CONFLICT', `alert ${alert.id} has no source for ${other.provider}`);

@@ -80,14 +80,18 @@ export function createAlertActions({
       case 'route':
         decision = { status: 'routed', resolution: 'routed', action };
         extra = async (client, alert) => {
-          const sources = new Set(alert.sources.map((s) => s.provider));
-          if (input.provider && !sources.has(input.provider)) {
-            throw new HubError('HUB_ERR_VALIDATION', `provider: ${input.provider} is not one of this alert's sources (${[...sources].join(', ')})`);
+          const sources = [...new Set(alert.sources.map((s) => s.provider))];
+          if (input.provider && !sources.includes(input.provider)) {
+            throw new HubError('HUB_ERR_VALIDATION', `provider: ${input.provider} is not one of this alert's sources (${sources.join(', ')})`);
           }
+          // The request names the key: it goes only to a department that sent this record. By default
+          // the only source (an invalid record, a warning), else the field's authority if it is a source.
+          const provider = input.provider ?? (sources.length === 1 ? sources[0] : undefined);
           correction = await corrections.report({ dataset: alert.dataset, key: alert.key, fields: alert.fields, description: reason }, by, {
             alertId: alert.id,
             db: client,
-            ...(input.provider ? { provider: input.provider } : {}),
+            among: sources,
+            ...(provider ? { provider } : {}),
           });
         };
         break;

@@ -26,9 +26,14 @@ export interface CorrectionService {
   /**
    * A consumer (about data its grant delivers) or a steward (for a citizen's objection) reports
    * problem data; it is routed to the authoritative provider of the first named field that has one,
-   * else the contract's owner. `route` names the provider when a steward routes an alert.
+   * else the contract's owner. `route` names the provider when a steward routes an alert; `among`
+   * (the alert's sources) is who may receive it: the key is not for a department that never sent it.
    */
-  report(input: CorrectionReport, by: Principal, options?: { at?: Date; alertId?: string; provider?: string; db?: PoolClient }): Promise<CorrectionView>;
+  report(
+    input: CorrectionReport,
+    by: Principal,
+    options?: { at?: Date; alertId?: string; provider?: string; among?: readonly string[]; db?: PoolClient },
+  ): Promise<CorrectionView>;
   /** What this principal may see: all (steward, authority, auditor), its own as provider (department) or as reporter (consumer). */
   list(by: Principal, q: Omit<CorrectionQuery, 'provider' | 'reportedBy'> & { provider?: string }): Promise<CorrectionView[]>;
   get(id: string, by: Principal): Promise<CorrectionView>;
@@ -93,6 +98,12 @@ export function createCorrectionService({
         throw new HubError('HUB_ERR_FORBIDDEN', `no active grant of yours delivers ${input.fields.join(', ')} of ${input.dataset}`);
       }
       const provider = options.provider ?? input.fields.map((f) => contract.authorities[f]).find((p): p is string => typeof p === 'string') ?? contract.owner;
+      if (options.among && !options.among.includes(provider)) {
+        throw new HubError(
+          'HUB_ERR_VALIDATION',
+          `provider: ${provider} is not one of this alert's sources (${options.among.join(', ')}); name which of them answers`,
+        );
+      }
       const [verify, correct] = dueDates(profile, 'correction', at);
       const request = {
         id: randomUUID(),

@@ -33,7 +33,11 @@ export const stewardshipPlugin = fp<{ config: HubConfig; log: Logger }>(
         canReport: async (consumer, dataset, fields) =>
           (await app.grants.list()).some(
             (g) =>
-              g.consumer === consumer && g.status === 'active' && g.datasets.some((d) => d.dataset === dataset && fields.every((f) => d.fields.includes(f))),
+              g.consumer === consumer &&
+              g.status === 'active' &&
+              // Past its expiry is over, even before the expiry timer ends it.
+              g.expiresAt.getTime() > Date.now() &&
+              g.datasets.some((d) => d.dataset === dataset && fields.every((f) => d.fields.includes(f))),
           ),
         record,
         log: log.child({ module: 'corrections' }),

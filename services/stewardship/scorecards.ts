@@ -18,6 +18,7 @@ export interface Scorecard {
   datasetsFresh: number;
   invalid: number;
   invalidRate: number;
+  /** Conflicts its value lost; on a department's own card only those a steward routed (the rest would be an oracle of others' values). */
   conflicts: number;
   conflictRate: number;
   corrections: { received: number; verified: number; verifiedOnTime: number; corrected: number; correctedOnTime: number; overdue: number };
@@ -49,6 +50,25 @@ export function periodRange(period: string): { from: Date; to: Date } {
   return { from: at(year, month), to: month === 12 ? at(year + 1, 1) : at(year, month + 1) };
 }
 
+/** A department's card before anything is counted. */
+export function emptyScorecard(department: string): Scorecard {
+  return {
+    department,
+    recordsProvided: 0,
+    datasets: 0,
+    datasetsFresh: 0,
+    invalid: 0,
+    invalidRate: 0,
+    conflicts: 0,
+    conflictRate: 0,
+    corrections: { received: 0, verified: 0, verifiedOnTime: 0, corrected: 0, correctedOnTime: 0, overdue: 0 },
+    applications: { received: 0, answered: 0, answeredOnTime: 0 },
+    catalogChanges: { made: 0, onTime: 0 },
+    usedBy: 0,
+    uses: 0,
+  };
+}
+
 const rate = (n: number, of: number) => (of === 0 ? 0 : Math.round((n / of) * 10_000) / 10_000);
 
 /** Each department's assessment for a period (Fuzhou 33-35, Hefei 27, Zhongshan 34-35), read from each area's own service. */
@@ -76,26 +96,7 @@ export function createScorecards({
       const { from, to } = periodRange(period);
       const entries = (await catalog.active()).filter((e) => only === undefined || e.provider === only);
       const departments = [...new Set(entries.map((e) => e.provider))].sort();
-      const card = new Map<string, Scorecard>(
-        departments.map((d) => [
-          d,
-          {
-            department: d,
-            recordsProvided: 0,
-            datasets: 0,
-            datasetsFresh: 0,
-            invalid: 0,
-            invalidRate: 0,
-            conflicts: 0,
-            conflictRate: 0,
-            corrections: { received: 0, verified: 0, verifiedOnTime: 0, corrected: 0, correctedOnTime: 0, overdue: 0 },
-            applications: { received: 0, answered: 0, answeredOnTime: 0 },
-            catalogChanges: { made: 0, onTime: 0 },
-            usedBy: 0,
-            uses: 0,
-          },
-        ]),
-      );
+      const card = new Map<string, Scorecard>(departments.map((d) => [d, emptyScorecard(d)]));
       for (const dataset of new Set(entries.map((e) => e.dataset))) {
         const table = landingTableOf(await catalog.contractOf(dataset), schemaPrefix);
         for (const [provider, n] of await landedByProvider(pool, table, from, to)) {
@@ -117,7 +118,8 @@ export function createScorecards({
           if (chinaDate(new Date(at)) <= v.deadline) c.catalogChanges.onTime += 1;
         }
       }
-      for (const [provider, n] of await alerts.countsByProvider(from, to)) {
+      // A department's own card counts the conflicts it may see: the others would be an oracle of other providers' values.
+      for (const [provider, n] of await alerts.countsByProvider(from, to, { routedConflictsOnly: only !== undefined })) {
         const c = card.get(provider);
         if (!c) continue;
         c.invalid = n.invalid;

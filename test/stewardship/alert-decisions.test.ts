@@ -34,7 +34,11 @@ describe('stewards decide quality alerts', () => {
   /** psb lands person n, then mca disagrees on the name: one conflict alert about n. */
   async function conflictAbout(n: number, name: string, extra: Record<string, unknown> = {}): Promise<QualityAlert> {
     const before = await countIn(mca.name);
+    // psb's record lands first: the raw topics are cleansed in parallel, and a provisional value
+    // replaced later would make the alert's order the other way round.
+    const psbBefore = await countIn(psb.name);
     await t.send(psb, dataset, [person(n)]);
+    await t.cleansedFrom(psb.name, dataset, psbBefore + 1);
     await t.send(mca, dataset, [person(n, { name, ...extra })]);
     await t.cleansedFrom(mca.name, dataset, before + 1);
     const page = await queue(`kind=conflict&provider=${mca.name}&limit=500`);

@@ -1,4 +1,4 @@
-import { quoteIdent, type Pool } from '../../platform/db/pool.ts';
+import { quoteIdent, type Pool, type PoolClient } from '../../platform/db/pool.ts';
 import { unpackLineage, type StoredLineage } from './lineage.ts';
 import { fromColumnSql, fromWire, type ColumnKind } from './column-types.ts';
 import type { LandingTable } from './tables.ts';
@@ -144,6 +144,27 @@ export async function firstLandedSince(
     if ((err as { code?: string }).code === '42P01') return null;
     throw err;
   }
+}
+
+/**
+ * The value a provider last sent for a field of a key: its newest landed record with a value there
+ * (not quarantined, not a steward's override), Avro-style as in a quality alert; undefined if none.
+ */
+export async function lastValueFrom(
+  db: Pool | PoolClient,
+  table: LandingTable,
+  { key, provider, field }: { key: string; provider: string; field: string },
+): Promise<unknown> {
+  const c = table.columns.find((x) => x.field === field);
+  if (!c) return undefined;
+  const column = `t.${quoteIdent(c.column)}`;
+  const { rows } = await db.query<{ v: unknown }>(
+    `SELECT ${fromColumnSql(c.kind, column)} AS v FROM ${quoteIdent(table.schema)}.${quoteIdent(table.history)} t
+      WHERE t._key = $1 AND t._provider = $2 AND t._change <> 'quarantined' AND ${column} IS NOT NULL
+        AND (t._record_id IS NULL OR t._record_id NOT LIKE 'override:%') ORDER BY t._history_id DESC LIMIT 1`,
+    [key, provider],
+  );
+  return rows[0] ? fromWire(c.kind, rows[0].v, `${table.dataset} key ${key}, field "${field}"`) : undefined;
 }
 
 /** Records each provider landed (quarantined ones apart) in [from, to), from the history table. */
