@@ -166,6 +166,13 @@ export const settings = {
     min: 100,
     doc: 'how long one alert stream connection lasts before the client reconnects with Last-Event-ID (ms)',
   },
+  alertStreamLookback: {
+    env: 'HUB_ALERT_STREAM_LOOKBACK_MS',
+    kind: 'int',
+    default: '30000',
+    min: 1000,
+    doc: 'how far back each alert stream poll looks for alerts committed late (longer than any landing transaction) (ms)',
+  },
   alertStreamPoll: { env: 'HUB_ALERT_STREAM_POLL_MS', kind: 'int', default: '1000', min: 100, doc: 'how often the alert stream looks for new alerts (ms)' },
   correctionTick: {
     env: 'HUB_CORRECTION_TICK_MS',
@@ -216,7 +223,13 @@ export interface HubConfig {
   readonly auth: { readonly cacheTtlMs: number };
   readonly jurisdiction: JurisdictionId;
   readonly cleansing: { readonly schemaPrefix: string; readonly groupId: string; readonly chunk: number };
-  readonly stewardship: { readonly alertOverdueDays: number; readonly streamPollMs: number; readonly streamMaxMs: number; readonly correctionTickMs: number };
+  readonly stewardship: {
+    readonly alertOverdueDays: number;
+    readonly streamPollMs: number;
+    readonly streamMaxMs: number;
+    readonly streamLookbackMs: number;
+    readonly correctionTickMs: number;
+  };
   readonly catalog: { readonly rawTopicPartitions: number };
   readonly ingest: {
     readonly maxBatch: number;
@@ -374,6 +387,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       alertOverdueDays: int('alertOverdueDays'),
       streamPollMs: int('alertStreamPoll'),
       streamMaxMs: int('alertStreamMax'),
+      streamLookbackMs: int('alertStreamLookback'),
       correctionTickMs: int('correctionTick'),
     },
     cleansing: {

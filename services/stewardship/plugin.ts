@@ -63,7 +63,7 @@ export const stewardshipPlugin = fp<{ config: HubConfig; log: Logger }>(
       pool: app.db,
       schemaPrefix,
       overdueDays: config.stewardship.alertOverdueDays,
-      stream: { pollMs: config.stewardship.streamPollMs, maxMs: config.stewardship.streamMaxMs },
+      stream: { pollMs: config.stewardship.streamPollMs, maxMs: config.stewardship.streamMaxMs, lookbackMs: config.stewardship.streamLookbackMs },
     });
   },
   { name: 'hub-stewardship', dependencies: ['hub-db', 'hub-audit', 'hub-catalog', 'hub-ingest', 'hub-cleansing', 'hub-sharing'] },

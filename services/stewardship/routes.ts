@@ -64,7 +64,7 @@ export async function stewardshipRoutes(
     pool: Pool;
     schemaPrefix: string;
     overdueDays: number;
-    stream: { pollMs: number; maxMs: number };
+    stream: { pollMs: number; maxMs: number; lookbackMs: number };
   },
 ): Promise<void> {
   app.get<{ Querystring: QueueQuery }>(
@@ -99,17 +99,25 @@ export async function stewardshipRoutes(
       config: { roles: ['authority', 'steward'] },
       schema: {
         tags: ['stewardship'],
-        summary: 'New alerts as server-sent events (event "alert"); a connection ends after a while, reconnect with Last-Event-ID',
+        summary:
+          'New alerts as server-sent events (event "alert", data: the alert); a connection ends after a while: reconnect with Last-Event-ID and drop alert ids already seen',
         headers: { type: 'object', properties: { 'last-event-id': { type: 'string', maxLength: 40 } } },
       },
     },
     async (request, reply) => {
       const given = request.headers['last-event-id'];
-      let since = given && !Number.isNaN(Date.parse(given)) ? new Date(given).toISOString() : new Date().toISOString();
+      const resumed = given !== undefined && !Number.isNaN(Date.parse(given));
+      // An alert's detectedAt is stamped before its transaction commits, so one can become visible
+      // after a poll that passed its time: each poll looks back `lookbackMs` and sends what this
+      // connection has not sent (the console drops ids it already has, across reconnections).
+      let horizon = resumed ? Date.parse(given) : Date.now();
+      const sent = new Map<string, number>();
+      const window = () => new Date(horizon - stream.lookbackMs).toISOString();
+      if (!resumed) for (const a of await alerts.since(window(), 5000)) sent.set(a.id, Date.parse(a.detectedAt));
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
-      res.write(`retry: 1000\n: since ${since}\n\n`);
+      res.write(`retry: 1000\nid: ${new Date(horizon).toISOString()}\n\n`);
       const end = Date.now() + stream.maxMs;
       let open = true;
       request.raw.on('close', () => {
@@ -119,10 +127,16 @@ export async function stewardshipRoutes(
         await new Promise((resolve) => setTimeout(resolve, Math.min(stream.pollMs, Math.max(0, end - Date.now()))));
         if (!open) break;
         try {
-          for (const a of await alerts.since(since, 200)) {
-            since = a.detectedAt;
-            res.write(`id: ${a.detectedAt}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`);
+          const polledAt = Date.now();
+          let out = '';
+          for (const a of await alerts.since(window(), 1000)) {
+            if (sent.has(a.id)) continue;
+            sent.set(a.id, Date.parse(a.detectedAt));
+            out += `event: alert\ndata: ${JSON.stringify(a)}\n\n`;
           }
+          horizon = polledAt;
+          for (const [id, at] of sent) if (at <= horizon - stream.lookbackMs) sent.delete(id);
+          res.write(`${out}id: ${new Date(horizon).toISOString()}\n\n`);
         } catch (err) {
           request.log.warn({ err }, 'alert stream cannot read new alerts; the client reconnects');
           break;

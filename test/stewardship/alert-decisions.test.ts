@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../../services/platform/db/pool.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { person } from '../helpers/people.ts';
@@ -183,6 +185,21 @@ describe('stewards decide quality alerts', () => {
     const refused = await act(invalid!.id, { action: 'dismiss', reason: 'false positive' });
     expect(refused.statusCode).toBe(409);
     expect(refused.json<{ message: string }>().message).toMatch(/quarantined/);
+  });
+
+  it('the stream sends an alert committed after a poll passed its detection time, and not those already there', async () => {
+    const before = await conflictAbout(208, '居民二零八');
+    const late = { ...before, id: randomUUID(), key: 'late-key', detectedAt: new Date(Date.now() - 5000).toISOString(), status: 'open' as const };
+    const streaming = t.app.inject({ url: '/api/v1/quality/stream', headers: t.auth(steward) });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await withTransaction(t.db.pool, (client) => t.app.qualityAlerts.insert(client, [late]));
+    const body = (await streaming).body;
+    expect(body).toContain(late.id);
+    expect(body).not.toContain(before.id);
+    // Resuming from the last id it was given, a client gets the late alert again at worst, never less.
+    const lastId = [...body.matchAll(/^id: (.+)$/gm)].at(-1)![1]!;
+    const resumed = await t.app.inject({ url: '/api/v1/quality/stream', headers: { ...t.auth(steward), 'last-event-id': lastId } });
+    expect(resumed.statusCode).toBe(200);
   });
 
   it('streams new alerts as server-sent events', async () => {

@@ -395,6 +395,7 @@ async function stewardPage(view, { signal }) {
   const page = { stack: [], cursor: null, next: null };
   let summary = null;
   let fresh = 0;
+  const seen = new Set();
 
   const filters = h(
     'form',
@@ -537,8 +538,17 @@ async function stewardPage(view, { signal }) {
   follow(
     '/quality/stream',
     signal,
-    (event) => {
+    (event, data) => {
       if (event !== 'alert') return;
+      // A reconnection may send again what the last connection sent: count each alert once.
+      let id = null;
+      try {
+        id = JSON.parse(data).id;
+      } catch {
+        return;
+      }
+      if (seen.has(id)) return;
+      seen.add(id);
       fresh += 1;
       notice.replaceChildren(
         `有 ${fresh} 条新告警`,
