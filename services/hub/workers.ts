@@ -37,6 +37,8 @@ export async function startWorkers(
   const refresh = () => {
     ingest.refresh().catch((err: unknown) => log.warn({ err }, 'raw validator refresh failed'));
     cleansing.refresh().catch((err: unknown) => log.warn({ err }, 'cleansing refresh failed'));
+    // A new dataset's clean topic joins the share streamer before any grant on it, not during one.
+    app.grants.streamer.refresh().catch((err: unknown) => log.warn({ err }, 'share streamer refresh failed'));
   };
   // Not awaited: declaring a dataset must not wait for the validator's group to rebalance.
   app.catalog.onChange(refresh);

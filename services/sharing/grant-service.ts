@@ -191,6 +191,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
     registry,
     log: options.log,
     groupId: options.streamerGroupId,
+    datasets: async () => [...new Set((await catalog.active()).map((e) => e.dataset))],
     async load() {
       const out: ShareTarget[] = [];
       for (const row of await store.byStatus(['pending', 'active'])) {
@@ -230,6 +231,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
         .deleteTopics(existing)
         .catch((err: unknown) => log.warn({ grant: row.id, topics: existing, err }, 'share topics not deleted; access is revoked regardless'));
     }
+    await producer.forget([...topics]);
     if (ended) log.info({ grant: row.id, consumer: row.consumer, reason }, 'grant ended');
   }
 

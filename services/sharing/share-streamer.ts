@@ -4,7 +4,7 @@ import type { HubAdmin } from '../platform/kafka/admin.ts';
 import { type HubProducer, type OutgoingRecord, sendInOrder } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { Logger } from '../platform/logger.ts';
-import { cleanTopic, groups, topicSpecs } from '../contract/names.ts';
+import { cleanTopic, cleanTopicPrefix, groups, topicSpecs } from '../contract/names.ts';
 import { TopicFollower } from '../platform/kafka/topic-follower.ts';
 import type { Projection } from './share-schema.ts';
 
@@ -23,6 +23,11 @@ export interface ShareStreamerOptions {
   log: Logger;
   /** The targets of the grants being streamed (pending and active), read again on every refresh(). */
   load: () => Promise<ShareTarget[]>;
+  /**
+   * Every dataset whose clean topic is followed, grant or not: the consumer then runs before a grant
+   * comes, and a new grant only changes the targets, never the subscription (no group join on the way).
+   */
+  datasets: () => Promise<string[]>;
   groupId?: string;
 }
 
@@ -33,8 +38,9 @@ export async function shareRecord(registry: RegistryClient, target: ShareTarget,
 }
 
 /**
- * One consumer group over the clean topics of the datasets that grants share: each clean record is
- * projected and masked into every share topic of its dataset. Offsets are committed after the share
+ * One consumer group over the clean topics of every dataset in the catalog: each clean record is
+ * projected and masked into every share topic of its dataset (records of datasets no grant shares
+ * are passed over). Offsets are committed after the share
  * records are acknowledged, so a crash repeats (the share topics are compacted and keyed) but never
  * loses. hold()/release() bracket a grant's backfill: what arrives meanwhile is buffered and sent
  * after the backfilled state, so a newer version is never overwritten by the older snapshot.
@@ -59,6 +65,7 @@ export class ShareStreamer {
       // The clean topics are compacted: a dataset new to the group read from its start is each key's latest state.
       async load() {
         const byTopic = new Map<string, ShareTarget[]>();
+        for (const d of await options.datasets()) byTopic.set(cleanTopic(d), []);
         for (const t of await options.load()) {
           const topic = cleanTopic(t.projection.dataset);
           byTopic.set(topic, [...(byTopic.get(topic) ?? []), t]);
@@ -66,8 +73,7 @@ export class ShareStreamer {
         return byTopic;
       },
       beforeRestart: async (byTopic) => {
-        const datasets = new Set([...byTopic.values()].map((targets) => targets[0]!.projection.dataset));
-        await options.admin.ensureTopics([...datasets].map((d) => topicSpecs.clean(d)));
+        await options.admin.ensureTopics([...byTopic.keys()].map((topic) => topicSpecs.clean(topic.slice(cleanTopicPrefix.length))));
       },
       eachBatch: (targets, payload) => this.#exclusive(() => this.#onBatch(targets, payload)),
     });

@@ -275,6 +275,7 @@ describe('file ingest', () => {
         if (++sends === 2) throw toHubKafkaError(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), `to write to ${topic}`);
         return producer.send(topic, records);
       },
+      forget: (topics) => producer.forget(topics),
       close: async () => undefined,
     };
     const other = await buildApp(t.config, {

@@ -88,6 +88,7 @@ describe('HTTP ingest', () => {
       send: async () => {
         throw toHubKafkaError(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), `to write to ${entry.topic}`);
       },
+      forget: async () => undefined,
       close: async () => undefined,
     };
     const other = await buildApp(t.config, {

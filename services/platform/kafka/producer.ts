@@ -22,6 +22,11 @@ export interface Delivery {
 /** The hub's producer: acks=-1 and idempotence always on, so an acknowledged record is durable once. */
 export interface HubProducer {
   send(topic: string, records: readonly OutgoingRecord[]): Promise<Delivery[]>;
+  /**
+   * Topics the hub just deleted: if this producer wrote to one, later sends go through a fresh
+   * producer at once, instead of through kafkajs retrying the deleted topic's metadata for seconds.
+   */
+  forget(topics: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,9 +40,13 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
     }
     return p;
   };
-  let producer = await open();
-  const sendOnce = (topic: string, records: readonly OutgoingRecord[]) =>
-    producer.send({
+  // A generation is one kafkajs producer with what it wrote to and its sends in flight.
+  const generation = async () => ({ producer: await open(), written: new Set<string>(), inflight: new Set<Promise<unknown>>() });
+  let current = await generation();
+  const sendOnce = (topic: string, records: readonly OutgoingRecord[]) => {
+    const gen = current;
+    gen.written.add(topic);
+    const sent = gen.producer.send({
       topic,
       acks: -1,
       compression: compress ? CompressionTypes.GZIP : CompressionTypes.None,
@@ -49,6 +58,18 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
         partition: r.partition,
       })),
     });
+    gen.inflight.add(sent);
+    const settle = () => gen.inflight.delete(sent);
+    sent.then(settle, settle);
+    return sent;
+  };
+  /** Later sends use a fresh producer; the stale one closes once its sends in flight settle. */
+  const renew = async () => {
+    const stale = current;
+    current = await generation();
+    await Promise.allSettled([...stale.inflight]);
+    await stale.producer.disconnect().catch(() => undefined);
+  };
   const sendChunk = async (topic: string, records: readonly OutgoingRecord[]): Promise<Delivery[]> => {
     let result: Awaited<ReturnType<typeof sendOnce>>;
     try {
@@ -57,9 +78,7 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
       // kafkajs keeps every topic it ever wrote to in its metadata requests, so one deleted topic
       // fails all later sends; a fresh producer forgets it. A truly missing topic fails again.
       if (kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      const stale = producer;
-      producer = await open();
-      await stale.disconnect().catch(() => undefined);
+      await renew();
       result = await sendOnce(topic, records);
     }
     return result.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
@@ -82,7 +101,10 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
         throw toHubKafkaError(err, `to write to ${topic}`);
       }
     },
-    close: () => producer.disconnect(),
+    async forget(topics) {
+      if (topics.some((t) => current.written.has(t))) await renew();
+    },
+    close: () => current.producer.disconnect(),
   };
 }
 
