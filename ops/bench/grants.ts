@@ -88,9 +88,7 @@ export async function benchGrants(env: BenchEnvironment, { runs = 5, people = 20
         expiresAt: new Date(Date.now() + 3_600_000),
         purpose: '基准测试',
       });
-      if (process.env.BENCH_TRACE) process.stderr.write(`activate ${round(performance.now() - t0)} ms\n`);
       const share = await follow(asConsumer, shareTopic(id, 'base.natural_person'), `${shareGroupPrefix(id)}bench`);
-      if (process.env.BENCH_TRACE) process.stderr.write(`consumer running ${round(performance.now() - t0)} ms\n`);
       await share.first;
       activateMs.push(performance.now() - t0);
 
