@@ -1,6 +1,5 @@
 import pg from 'pg';
 import type { Pool, PoolClient } from '../platform/db/pool.ts';
-import { withTransaction } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
 import { auditHash, genesisHash } from './hash.ts';
 import { readFile, rename, writeFile } from 'node:fs/promises';
@@ -189,7 +188,12 @@ async function insert(client: PoolClient, content: ReturnType<typeof normalize>,
   return record!;
 }
 
-/** Several rows chained in order under one lock and one INSERT (group commit). */
+const headSql = `SELECT last.seq::text AS seq, last.hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', ${isoUtc}) AS at
+  FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) last ON true`;
+
+type ChainHead = { seq: string | null; hash: string | null; at: string };
+
+/** Several rows chained in order under one lock and one INSERT, in the caller's transaction. */
 async function insertMany(client: PoolClient, contents: readonly ReturnType<typeof normalize>[], key: string | undefined): Promise<AuditRecord[]> {
   const {
     rows: [tx],
@@ -201,10 +205,38 @@ async function insertMany(client: PoolClient, contents: readonly ReturnType<type
   if (tx?.isolation !== 'read committed') throw new HubError('HUB_ERR_INTERNAL', `audit appends need a READ COMMITTED transaction, not ${tx?.isolation}`);
   const {
     rows: [head],
-  } = await client.query<{ seq: string | null; hash: string | null; at: string }>(
-    `SELECT last.seq::text AS seq, last.hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', ${isoUtc}) AS at
-     FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) last ON true`,
-  );
+  } = await client.query<ChainHead>(headSql);
+  return insertChained(client, head, contents, key);
+}
+
+/**
+ * A group commit's own transaction in three round trips: BEGIN, the lock and the head in one simple
+ * query (each statement its own READ COMMITTED snapshot, the head's taken after the lock), the
+ * INSERT, the COMMIT.
+ */
+async function insertGroup(db: Pool, contents: readonly ReturnType<typeof normalize>[], key: string | undefined): Promise<AuditRecord[]> {
+  const client = await db.connect();
+  try {
+    const results = (await client.query(
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${appendLock}, hashtext(current_schema())); ${headSql}`,
+    )) as unknown as { rows: ChainHead[] }[];
+    const records = await insertChained(client, results[2]?.rows[0], contents, key);
+    await client.query('COMMIT');
+    return records;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function insertChained(
+  client: PoolClient,
+  head: ChainHead | undefined,
+  contents: readonly ReturnType<typeof normalize>[],
+  key: string | undefined,
+): Promise<AuditRecord[]> {
   if (!head) throw new HubError('HUB_ERR_INTERNAL', 'audit append: no clock');
   const records: AuditRecord[] = [];
   let prevHash = head.hash ?? genesisHash;
@@ -303,12 +335,10 @@ export function createAuditLog({ pool, key, headFile }: { pool: Pool; key?: stri
         const group = queue.splice(0, maxGroup);
         if (group.length === 0) return;
         try {
-          const records = await withTransaction(db, (client) =>
-            insertMany(
-              client,
-              group.map((g) => g.content),
-              key,
-            ),
+          const records = await insertGroup(
+            db,
+            group.map((g) => g.content),
+            key,
           );
           for (const [i, g] of group.entries()) g.resolve(records[i]!);
         } catch (err) {

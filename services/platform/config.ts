@@ -139,6 +139,13 @@ export const settings = {
     min: 2,
     doc: 'distinct keys of not-shared datasets per principal in the crawl window above which it counts as crawling; never more than the crawl keys (keys)',
   },
+  verifyGrantCache: {
+    env: 'HUB_VERIFY_GRANT_CACHE_MS',
+    kind: 'int',
+    default: '1000',
+    min: 0,
+    doc: 'how long a hub instance reuses "this verification grant covers these fields" (a refusal is never reused; an ending on this instance clears it) (ms)',
+  },
   verifyMismatchMinCalls: {
     env: 'HUB_VERIFY_MISMATCH_MIN_CALLS',
     kind: 'int',
@@ -251,6 +258,7 @@ export interface HubConfig {
     readonly notSharedCrawlKeys: number;
     readonly mismatchMinCalls: number;
     readonly mismatchRate: number;
+    readonly grantCacheMs: number;
   };
   readonly shutdownTimeoutMs: number;
 }
@@ -415,6 +423,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       notSharedCrawlKeys: int('verifyNotSharedCrawlKeys'),
       mismatchMinCalls: int('verifyMismatchMinCalls'),
       mismatchRate: Number(raw.verifyMismatchRate),
+      grantCacheMs: int('verifyGrantCache'),
     },
     shutdownTimeoutMs: int('shutdownTimeout'),
   } satisfies HubConfig);

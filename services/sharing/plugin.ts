@@ -34,7 +34,7 @@ export const sharingPlugin = fp<{ config: HubConfig; log: Logger; keyHashSecret?
       }),
     );
     const store = createApplicationStore({ pool: app.db });
-    const verificationGrants = createVerificationGrantStore({ pool: app.db });
+    const verificationGrants = createVerificationGrantStore({ pool: app.db, cacheMs: config.verification.grantCacheMs });
     app.decorate(
       'sharing',
       createSharingService({

@@ -14,7 +14,12 @@ export interface VerificationGrantStore {
   covers(consumer: string, dataset: string, fields: readonly string[]): Promise<boolean>;
 }
 
-export function createVerificationGrantStore({ pool }: { pool: Pool }): VerificationGrantStore {
+/**
+ * `cacheMs`: how long a "covered" answer is reused in this process (a refusal never is). Ending a
+ * grant here clears it at once; one ended on another hub instance stops answering here within it.
+ */
+export function createVerificationGrantStore({ pool, cacheMs = 0 }: { pool: Pool; cacheMs?: number }): VerificationGrantStore {
+  const covered = new Map<string, number>();
   return {
     async activate(db, g) {
       await db.query(
@@ -23,9 +28,13 @@ export function createVerificationGrantStore({ pool }: { pool: Pool }): Verifica
       );
     },
     async end(db, id, reason) {
+      covered.clear();
       await db.query(`UPDATE verification_grants SET status = $2, ended_at = now() WHERE id = $1 AND status = 'active'`, [id, reason]);
     },
     async covers(consumer, dataset, fields) {
+      const cacheKey = JSON.stringify([consumer, dataset, fields]);
+      const until = covered.get(cacheKey);
+      if (until !== undefined && until > Date.now()) return true;
       const { rows } = await pool.query<{ ok: boolean }>(
         `SELECT EXISTS (
            SELECT 1 FROM verification_grants g, jsonb_array_elements(g.datasets) d
@@ -33,7 +42,13 @@ export function createVerificationGrantStore({ pool }: { pool: Pool }): Verifica
          ) AS ok`,
         [consumer, dataset, JSON.stringify(fields)],
       );
-      return rows[0]?.ok === true;
+      const ok = rows[0]?.ok === true;
+      if (ok && cacheMs > 0) {
+        // Bounded: a principal cycling through field sets cannot grow it without end.
+        if (covered.size >= 10_000) covered.clear();
+        covered.set(cacheKey, Date.now() + cacheMs);
+      } else covered.delete(cacheKey);
+      return ok;
     },
   };
 }

@@ -115,10 +115,8 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
           detail: { keyHash: hashKeyForAudit(secret, request.body.key), ...detail },
         });
       try {
-        const answer = await service.verify(p, request.body);
         // Nothing about the answer: a verdict stored beside the key hash would tell whether the key exists.
-        await trace('verification.called', {});
-        return answer;
+        return await service.verify(p, request.body, () => trace('verification.called', {}));
       } catch (err) {
         if (err instanceof RateLimited) {
           retryAfter.set(request, err.retryAfterSeconds);

@@ -37,7 +37,8 @@ export interface VerifyResult {
 export type CanVerify = (principal: Principal, dataset: string, fields: readonly string[]) => boolean | Promise<boolean>;
 
 export interface VerificationService {
-  verify(principal: Principal, input: VerifyInput): Promise<VerifyResult>;
+  /** `answered` runs (the audit row) beside the limits' bookkeeping, before the answer is returned. */
+  verify(principal: Principal, input: VerifyInput, answered?: () => Promise<unknown>): Promise<VerifyResult>;
   alerts: VerificationAlertStore;
 }
 
@@ -161,7 +162,7 @@ export function createVerificationService(deps: {
     return schema.businessKey.map((f) => String(normalized[f])).join('|');
   }
 
-  async function verify(principal: Principal, input: VerifyInput): Promise<VerifyResult> {
+  async function verify(principal: Principal, input: VerifyInput, answered?: () => Promise<unknown>): Promise<VerifyResult> {
     // Resolved before the limits: they count the key as landed (spellings of one key are one key) and depend
     // on the share type. An unknown dataset is still metered, with the key as given, before its 404.
     let target: Resolved | undefined;
@@ -202,6 +203,10 @@ export function createVerificationService(deps: {
         details: unknown.map((field) => ({ field, reason: 'unknown field' })),
       });
     }
+    // The grant check and the read run at once (two round trips in parallel); the row is used only if the grant covers the fields.
+    const used = fields.map((f) => columns.get(f) as LandingColumn);
+    const reading = readLandedColumns(pool, table, key, used);
+    reading.catch(() => undefined);
     if (!(await canVerify(principal, input.dataset, Object.keys(input.claims)))) {
       counter.inc({ dataset: input.dataset, outcome: 'forbidden' satisfies Outcome });
       throw new HubError(
@@ -222,8 +227,7 @@ export function createVerificationService(deps: {
       throw new HubError('HUB_ERR_VALIDATION', `claims not usable: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`, { details: problems });
     }
 
-    const used = fields.map((f) => columns.get(f) as LandingColumn);
-    const row = await readLandedColumns(pool, table, key, used);
+    const row = await reading;
     const results: Record<string, Verdict> = {};
     for (const c of used) {
       const claim = claimed.get(c.field);
@@ -232,7 +236,7 @@ export function createVerificationService(deps: {
       results[c.field] = row !== undefined && same ? 'match' : 'mismatch';
     }
     const allMatch = Object.values(results).every((v) => v === 'match');
-    await limits.record({ principal: principal.name, mismatch: !allMatch });
+    await Promise.all([limits.record({ principal: principal.name, mismatch: !allMatch }), answered?.()]);
     counter.inc({ dataset: input.dataset, outcome: (allMatch ? 'match' : 'mismatch') satisfies Outcome });
     return { dataset: input.dataset, key: input.key, results };
   }
