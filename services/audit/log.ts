@@ -218,8 +218,11 @@ async function insertGroup(db: Pool, contents: readonly ReturnType<typeof normal
   const client = await db.connect();
   try {
     const results = (await client.query(
-      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${appendLock}, hashtext(current_schema())); ${headSql}`,
-    )) as unknown as { rows: ChainHead[] }[];
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${appendLock}, hashtext(current_schema())), current_setting('transaction_isolation') AS isolation; ${headSql}`,
+    )) as unknown as [unknown, { rows: { isolation: string }[] }, { rows: ChainHead[] }];
+    const isolation = results[1]?.rows[0]?.isolation;
+    // A connection handed back inside a transaction would make BEGIN a no-op and the head's snapshot older than the lock.
+    if (isolation !== 'read committed') throw new HubError('HUB_ERR_INTERNAL', `audit appends need a READ COMMITTED transaction, not ${isolation}`);
     const records = await insertChained(client, results[2]?.rows[0], contents, key);
     await client.query('COMMIT');
     return records;

@@ -224,6 +224,8 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
     targetsByGrant.delete(row.id);
     streamer.forget(row.id);
     await streamer.refresh();
+    // A batch handed the old targets may still be sending to these topics: let it finish first.
+    await streamer.drain();
     const topics = new Set(datasets.map((d) => shareTopic(row.id, d)));
     const existing = (await admin.listTopics()).filter((t) => topics.has(t));
     if (existing.length > 0) {
@@ -231,7 +233,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
         .deleteTopics(existing)
         .catch((err: unknown) => log.warn({ grant: row.id, topics: existing, err }, 'share topics not deleted; access is revoked regardless'));
     }
-    await producer.forget([...topics]);
+    await producer.forget([...topics]).catch((err: unknown) => log.warn({ grant: row.id, err }, 'sharing producer not renewed; the next send renews it'));
     if (ended) log.info({ grant: row.id, consumer: row.consumer, reason }, 'grant ended');
   }
 
@@ -255,20 +257,27 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
       });
       if (row.status !== 'pending' && row.status !== 'active')
         throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" ended (${row.status}); a grant id is never reused`);
-      if (!sameTerms(row, { ...spec, datasets })) throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" exists with other terms; revoke it and grant anew`);
+      // Held from now: a refresh elsewhere (a catalog change) must not stream it before its topic and backfill.
+      if (row.status === 'pending') streamer.hold(row.id);
+      if (!sameTerms(row, { ...spec, datasets })) {
+        if (row.status === 'pending') streamer.forget(row.id);
+        throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" exists with other terms; revoke it and grant anew`);
+      }
       let built: Awaited<ReturnType<typeof targetsOf>>;
       try {
         built = await targetsOf(row);
       } catch (err) {
         // Invalid terms: nothing was created in Kafka, so the pending row goes too.
-        if (row.status === 'pending') await pool.query(`DELETE FROM grants WHERE id = $1 AND status = 'pending'`, [row.id]);
+        if (row.status === 'pending') {
+          streamer.forget(row.id);
+          await pool.query(`DELETE FROM grants WHERE id = $1 AND status = 'pending'`, [row.id]);
+        }
         throw err;
       }
       const { targets, schemas } = built;
-      await admin.ensureTopics(targets.map((t) => topicSpecs.share(row.id, t.projection.dataset)));
       if (row.status === 'pending') {
-        streamer.hold(row.id);
         try {
+          await admin.ensureTopics(targets.map((t) => topicSpecs.share(row.id, t.projection.dataset)));
           await streamer.refresh();
           for (const t of targets) {
             const n = await backfill(t, schemas.get(t.projection.dataset)!);
@@ -280,6 +289,7 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
           throw err;
         }
       } else {
+        await admin.ensureTopics(targets.map((t) => topicSpecs.share(row.id, t.projection.dataset)));
         await streamer.refresh();
       }
       await admin.grant(

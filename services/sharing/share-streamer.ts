@@ -102,6 +102,11 @@ export class ShareStreamer {
     });
   }
 
+  /** Resolves once every batch handed out before this call is sent (a revoke waits before deleting topics). */
+  drain(): Promise<void> {
+    return this.#exclusive(async () => undefined);
+  }
+
   /** Drops a grant's buffer (its activation failed or it was revoked). */
   forget(grantId: string): void {
     this.#held.delete(grantId);

@@ -20,6 +20,8 @@ export interface VerificationGrantStore {
  */
 export function createVerificationGrantStore({ pool, cacheMs = 0 }: { pool: Pool; cacheMs?: number }): VerificationGrantStore {
   const covered = new Map<string, number>();
+  // Bumped after each ending commits: an answer read before it is not cached after it.
+  let endings = 0;
   return {
     async activate(db, g) {
       await db.query(
@@ -28,25 +30,26 @@ export function createVerificationGrantStore({ pool, cacheMs = 0 }: { pool: Pool
       );
     },
     async end(db, id, reason) {
-      covered.clear();
       await db.query(`UPDATE verification_grants SET status = $2, ended_at = now() WHERE id = $1 AND status = 'active'`, [id, reason]);
+      endings += 1;
+      covered.clear();
     },
     async covers(consumer, dataset, fields) {
       const cacheKey = JSON.stringify([consumer, dataset, fields]);
-      const until = covered.get(cacheKey);
-      if (until !== undefined && until > Date.now()) return true;
-      const { rows } = await pool.query<{ ok: boolean }>(
-        `SELECT EXISTS (
-           SELECT 1 FROM verification_grants g, jsonb_array_elements(g.datasets) d
-           WHERE g.consumer = $1 AND g.status = 'active' AND g.expires_at > now() AND d ->> 'dataset' = $2 AND (d -> 'fields') @> $3::jsonb
-         ) AS ok`,
+      const cachedUntil = covered.get(cacheKey);
+      if (cachedUntil !== undefined && cachedUntil > Date.now()) return true;
+      const epoch = endings;
+      const { rows } = await pool.query<{ until: Date | null }>(
+        `SELECT max(g.expires_at) AS until FROM verification_grants g, jsonb_array_elements(g.datasets) d
+          WHERE g.consumer = $1 AND g.status = 'active' AND g.expires_at > now() AND d ->> 'dataset' = $2 AND (d -> 'fields') @> $3::jsonb`,
         [consumer, dataset, JSON.stringify(fields)],
       );
-      const ok = rows[0]?.ok === true;
-      if (ok && cacheMs > 0) {
-        // Bounded: a principal cycling through field sets cannot grow it without end.
+      const until = rows[0]?.until ?? null;
+      const ok = until !== null;
+      if (until !== null && cacheMs > 0 && epoch === endings) {
+        // Bounded: a principal cycling through field sets cannot grow it without end. Never past the grant's expiry.
         if (covered.size >= 10_000) covered.clear();
-        covered.set(cacheKey, Date.now() + cacheMs);
+        covered.set(cacheKey, Math.min(Date.now() + cacheMs, until.getTime()));
       } else covered.delete(cacheKey);
       return ok;
     },

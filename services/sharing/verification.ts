@@ -37,7 +37,7 @@ export interface VerifyResult {
 export type CanVerify = (principal: Principal, dataset: string, fields: readonly string[]) => boolean | Promise<boolean>;
 
 export interface VerificationService {
-  /** `answered` runs (the audit row) beside the limits' bookkeeping, before the answer is returned. */
+  /** `answered` (the audit row) runs once the answer is settled, before it is returned. */
   verify(principal: Principal, input: VerifyInput, answered?: () => Promise<unknown>): Promise<VerifyResult>;
   alerts: VerificationAlertStore;
 }
@@ -236,7 +236,9 @@ export function createVerificationService(deps: {
       results[c.field] = row !== undefined && same ? 'match' : 'mismatch';
     }
     const allMatch = Object.values(results).every((v) => v === 'match');
-    await Promise.all([limits.record({ principal: principal.name, mismatch: !allMatch }), answered?.()]);
+    await limits.record({ principal: principal.name, mismatch: !allMatch });
+    // Only an answer that is returned is audited as answered.
+    await answered?.();
     counter.inc({ dataset: input.dataset, outcome: (allMatch ? 'match' : 'mismatch') satisfies Outcome });
     return { dataset: input.dataset, key: input.key, results };
   }

@@ -63,22 +63,34 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
     sent.then(settle, settle);
     return sent;
   };
-  /** Later sends use a fresh producer; the stale one closes once its sends in flight settle. */
-  const renew = async () => {
-    const stale = current;
-    current = await generation();
-    await Promise.allSettled([...stale.inflight]);
-    await stale.producer.disconnect().catch(() => undefined);
+  /**
+   * Later sends use a fresh producer; the stale one closes once its sends in flight settle. Only the
+   * generation that failed (or wrote the deleted topics) is replaced, once, however many ask.
+   */
+  let renewing: Promise<void> | null = null;
+  const renew = (stale: typeof current): Promise<void> => {
+    if (stale !== current) return renewing ?? Promise.resolve();
+    renewing ??= (async () => {
+      try {
+        current = await generation();
+      } finally {
+        renewing = null;
+      }
+      await Promise.allSettled([...stale.inflight]);
+      await stale.producer.disconnect().catch(() => undefined);
+    })();
+    return renewing;
   };
   const sendChunk = async (topic: string, records: readonly OutgoingRecord[]): Promise<Delivery[]> => {
     let result: Awaited<ReturnType<typeof sendOnce>>;
+    const gen = current;
     try {
       result = await sendOnce(topic, records);
     } catch (err) {
       // kafkajs keeps every topic it ever wrote to in its metadata requests, so one deleted topic
       // fails all later sends; a fresh producer forgets it. A truly missing topic fails again.
       if (kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      await renew();
+      await renew(gen);
       result = await sendOnce(topic, records);
     }
     return result.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
@@ -102,9 +114,12 @@ export async function createProducer({ kafka, compress = false }: { kafka: Kafka
       }
     },
     async forget(topics) {
-      if (topics.some((t) => current.written.has(t))) await renew();
+      if (topics.some((t) => current.written.has(t))) await renew(current);
     },
-    close: () => current.producer.disconnect(),
+    async close() {
+      await renewing?.catch(() => undefined);
+      await current.producer.disconnect();
+    },
   };
 }
 
