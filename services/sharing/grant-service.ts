@@ -69,8 +69,8 @@ export interface GrantService {
   activate(spec: ActivateSpec): Promise<ActiveGrant>;
   /** ACLs first (the consumer is refused on its next fetch), then streaming, the record, the topics. */
   revoke(grantId: string, reason: EndReason): Promise<void>;
-  /** Active grants. */
-  list(): Promise<ActiveGrant[]>;
+  /** Active grants, or those of one consumer (only theirs are built). */
+  list(consumer?: string): Promise<ActiveGrant[]>;
   get(grantId: string): Promise<ActiveGrant | null>;
   /** Ends every live grant past its expiry; returns their ids. Call it on a timer. */
   expireDue(now?: Date): Promise<string[]>;
@@ -304,8 +304,8 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
       return view({ ...row, status: 'active' }, targets);
     },
     revoke,
-    async list() {
-      const rows = await store.byStatus(['active']);
+    async list(consumer) {
+      const rows = (await store.byStatus(['active'])).filter((r) => consumer === undefined || r.consumer === consumer);
       return Promise.all(rows.map(async (r) => view(r, (await targetsOf(r).catch(() => null))?.targets)));
     },
     async get(grantId) {

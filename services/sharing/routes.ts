@@ -42,8 +42,7 @@ export async function sharingRoutes(
     },
     async (request) => {
       const p = request.principal!;
-      const all = await grants.list();
-      return all.filter((g) => p.role !== 'consumer' || g.consumer === p.name);
+      return grants.list(p.role === 'consumer' ? p.name : undefined);
     },
   );
 

@@ -9,7 +9,7 @@ import type { Principal } from '../principals/types.ts';
 import type { AuditEvent } from '../audit/log.ts';
 import type { CatalogService } from '../catalog/service.ts';
 import { firstLandedSince } from '../cleansing/landing/reader.ts';
-import { landingTableOf } from '../cleansing/landing/tables.ts';
+import { type LandingTable, landingTableOf } from '../cleansing/landing/tables.ts';
 import type { CorrectionQuery, CorrectionRequest, CorrectionStore } from './correction-store.ts';
 
 export interface CorrectionReport {
@@ -175,9 +175,20 @@ export function createCorrectionService({
     },
     async sweep(now = new Date()) {
       const closed: string[] = [];
+      // One contract read per dataset per sweep, however many of its requests wait.
+      const tables = new Map<string, Promise<LandingTable>>();
+      const tableOf = (dataset: string) => {
+        let t = tables.get(dataset);
+        if (!t) {
+          t = catalog.contractOf(dataset).then((schema) => landingTableOf(schema, schemaPrefix));
+          t.catch(() => undefined);
+          tables.set(dataset, t);
+        }
+        return t;
+      };
       for (const r of await store.awaitingCorrection(500)) {
         try {
-          const table = landingTableOf(await catalog.contractOf(r.dataset), schemaPrefix);
+          const table = await tableOf(r.dataset);
           const landed = await firstLandedSince(pool, table, { key: r.key, provider: r.provider, since: new Date(r.verifiedAt ?? r.createdAt) });
           if (!landed) continue;
           await withTransaction(pool, async (client) => {

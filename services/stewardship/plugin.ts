@@ -31,9 +31,8 @@ export const stewardshipPlugin = fp<{ config: HubConfig; log: Logger }>(
         profile: jurisdictions[config.jurisdiction],
         schemaPrefix,
         canReport: async (consumer, dataset, fields) =>
-          (await app.grants.list()).some(
+          (await app.grants.list(consumer)).some(
             (g) =>
-              g.consumer === consumer &&
               g.status === 'active' &&
               // Past its expiry is over, even before the expiry timer ends it.
               g.expiresAt.getTime() > Date.now() &&

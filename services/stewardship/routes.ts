@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../platform/errors.ts';
+import { chinaDate } from '../platform/calendar/working-days.ts';
 import { departmentNamePattern } from '../contract/names.ts';
-import { type AlertKind, type AlertStatus, type AlertStore, alertKinds, alertStatuses, type QueueFilter } from '../cleansing/alerts.ts';
+import { type AlertStore, alertKinds, alertStatuses, type QueueFilter } from '../cleansing/alerts.ts';
 import { landingTableOf } from '../cleansing/landing/tables.ts';
 import { readKeyDetail } from '../cleansing/landing/reader.ts';
 import type { CatalogService } from '../catalog/service.ts';
@@ -10,18 +11,6 @@ import { type AlertActionInput, type AlertActions, alertActionNames } from './al
 import { type CorrectionStatus, correctionStatuses } from './correction-store.ts';
 import type { CorrectionReport, CorrectionService } from './corrections.ts';
 import { type ScorecardReport, scorecardCsv } from './scorecards.ts';
-
-interface QueueQuery {
-  dataset?: string;
-  provider?: string;
-  kind?: AlertKind;
-  severity?: 'error' | 'warning';
-  status?: AlertStatus;
-  assignee?: string;
-  olderThanDays?: number;
-  limit: number;
-  cursor?: string;
-}
 
 const filterProperties = {
   dataset: { type: 'string', maxLength: 120 },
@@ -67,7 +56,7 @@ export async function stewardshipRoutes(
     stream: { pollMs: number; maxMs: number; lookbackMs: number };
   },
 ): Promise<void> {
-  app.get<{ Querystring: QueueQuery }>(
+  app.get<{ Querystring: QueueFilter }>(
     '/quality/queue',
     {
       config: { roles: ['authority', 'steward', 'auditor'] },
@@ -81,7 +70,7 @@ export async function stewardshipRoutes(
         },
       },
     },
-    async (request) => alerts.queue(request.query as QueueFilter),
+    async (request) => alerts.queue(request.query),
   );
 
   app.get(
@@ -293,7 +282,7 @@ export async function stewardshipRoutes(
     },
     async (request, reply) => {
       const p = request.principal!;
-      const period = request.query.period ?? new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
+      const period = request.query.period ?? chinaDate(new Date()).slice(0, 7);
       const report = await scorecards.report(period, p.role === 'department' ? p.name : undefined);
       if (request.query.format !== 'csv') return report;
       reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="scorecard-${period}.csv"`);

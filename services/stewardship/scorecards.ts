@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { HubError } from '../platform/errors.ts';
 import type { Pool } from '../platform/db/pool.ts';
 import { chinaDate } from '../platform/calendar/working-days.ts';
@@ -186,14 +187,11 @@ const csvColumns: [string, (s: Scorecard) => string | number][] = [
   ['使用次数 uses', (s) => s.uses],
 ];
 
-/** RFC 4180 CSV with a BOM (so spreadsheet programs read the Chinese headers as UTF-8). */
+/** CSV with a BOM (spreadsheet programs then read the Chinese headers as UTF-8); a cell that would run as a formula is quoted as text. */
 export function scorecardCsv(report: ScorecardReport): string {
-  const cell = (v: string | number) => {
-    const text = String(v);
-    // A leading =, +, - or @ would run as a formula in a spreadsheet: quote it as text.
-    const safe = /^[=+\-@]/.test(text) && typeof v === 'string' ? `'${text}` : text;
-    return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-  };
-  const lines = [csvColumns.map(([h]) => cell(h)).join(','), ...report.rows.map((r) => csvColumns.map(([, f]) => cell(f(r))).join(','))];
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return stringify([csvColumns.map(([h]) => h), ...report.rows.map((r) => csvColumns.map(([, f]) => f(r)))], {
+    bom: true,
+    escape_formulas: true,
+    record_delimiter: 'windows',
+  });
 }

@@ -84,7 +84,7 @@ export async function readKeyDetail(
 ): Promise<{ current: { values: Record<string, unknown>; lineage: Record<string, unknown> } | null; history: KeyHistoryEntry[] }> {
   const from = (name: string) => `${quoteIdent(table.schema)}.${quoteIdent(name)}`;
   try {
-    const { rows } = await pool.query<Record<string, unknown>>(`SELECT t.*, t._lineage AS _lineage FROM ${from(table.table)} t WHERE t._key = $1`, [key]);
+    const { rows } = await pool.query<Record<string, unknown>>(`SELECT t.* FROM ${from(table.table)} t WHERE t._key = $1`, [key]);
     const row = rows[0];
     const history = await pool.query<{
       _provider: string;
