@@ -202,6 +202,36 @@ describe('stewards decide quality alerts', () => {
     expect(resumed.statusCode).toBe(200);
   });
 
+  it('answers NUL bytes, oversized fields and wrong types in otherwise well-formed requests with 400, and changes nothing', async () => {
+    const a = await conflictAbout(209, '居民二零九');
+    const id = randomUUID();
+    const cases: [PrincipalCredentials, 'GET' | 'POST', string, unknown?][] = [
+      [steward, 'POST', `/quality/alerts/${a.id}/actions`, { action: 'keep', reason: 'a\u0000b' }],
+      [steward, 'POST', `/quality/alerts/${a.id}/actions`, { action: 'keep', reason: 'x'.repeat(2001) }],
+      [steward, 'POST', `/quality/alerts/${a.id}/actions`, { action: 5, reason: '理由' }],
+      [steward, 'POST', `/quality/alerts/${a.id}/actions`, { action: 'assign', reason: '理由', assignee: ['x'] }],
+      [steward, 'POST', '/quality/alerts/bulk', { action: 'keep', reason: '理由', ids: ['\u0000'] }],
+      [steward, 'POST', '/quality/alerts/bulk', { action: 'keep', reason: '理由', ids: Array.from({ length: 1001 }, () => a.id) }],
+      [steward, 'POST', '/quality/alerts/bulk', { action: 'keep', reason: '理由', filter: { olderThanDays: 'x' } }],
+      [steward, 'POST', '/corrections', { dataset, key: 'k', fields: ['name'], description: '\u0000' }],
+      [steward, 'POST', '/corrections', { dataset, key: 'k', fields: [{ field: 'name' }], description: '描述' }],
+      [steward, 'POST', '/corrections', { dataset, key: 'k'.repeat(501), fields: ['name'], description: '描述' }],
+      [psb, 'POST', `/corrections/${id}/verification`, { decision: 'confirmed', note: 'a\u0000' }],
+      [psb, 'POST', `/corrections/${id}/verification`, { decision: true, note: '说明' }],
+      [steward, 'GET', '/scorecards?period=2026-12%00'],
+      [steward, 'GET', '/scorecards?format=xml'],
+      [steward, 'GET', '/quality/queue?limit=1e20'],
+      [steward, 'GET', '/quality/queue?olderThanDays=-1'],
+      [steward, 'GET', '/quality/queue?dataset=%00'],
+    ];
+    for (const [who, method, url, body] of cases) {
+      const res = await t.api(who, method, url, body);
+      expect(res.statusCode, `${method} ${url} ${JSON.stringify(body)?.slice(0, 80)}`).toBe(400);
+      expect(res.json<{ message: string }>().message.length).toBeGreaterThan(0);
+    }
+    expect((await t.api(steward, 'GET', `/quality/alerts/${a.id}`)).json<{ alert: QualityAlert }>().alert.status).toBe('open');
+  });
+
   it('streams new alerts as server-sent events', async () => {
     const since = new Date(Date.now() - 60_000).toISOString();
     const res = await t.app.inject({ url: '/api/v1/quality/stream', headers: { ...t.auth(steward), 'last-event-id': since } });
