@@ -191,6 +191,9 @@ async function insert(client: PoolClient, content: ReturnType<typeof normalize>,
 const headSql = `SELECT last.seq::text AS seq, last.hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', ${isoUtc}) AS at
   FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) last ON true`;
 
+const insertSql =
+  'INSERT INTO audit_log (seq, at, actor, actor_role, action, purpose, approver, subject_provider, datasets, fields, detail, method, prev_hash, hash, keyed)';
+
 type ChainHead = { seq: string | null; hash: string | null; at: string };
 
 /** Several rows chained in order under one lock and one INSERT, in the caller's transaction. */
@@ -210,9 +213,9 @@ async function insertMany(client: PoolClient, contents: readonly ReturnType<type
 }
 
 /**
- * A group commit's own transaction in three round trips: BEGIN, the lock and the head in one simple
- * query (each statement its own READ COMMITTED snapshot, the head's taken after the lock), the
- * INSERT, the COMMIT.
+ * A group commit's own transaction in two round trips: BEGIN, the lock and the head in one simple
+ * query (each statement its own READ COMMITTED snapshot, the head's taken after the lock), then the
+ * INSERT and the COMMIT in another.
  */
 async function insertGroup(db: Pool, contents: readonly ReturnType<typeof normalize>[], key: string | undefined): Promise<AuditRecord[]> {
   const client = await db.connect();
@@ -223,9 +226,7 @@ async function insertGroup(db: Pool, contents: readonly ReturnType<typeof normal
     const isolation = results[1]?.rows[0]?.isolation;
     // A connection handed back inside a transaction would make BEGIN a no-op and the head's snapshot older than the lock.
     if (isolation !== 'read committed') throw new HubError('HUB_ERR_INTERNAL', `audit appends need a READ COMMITTED transaction, not ${isolation}`);
-    const records = await insertChained(client, results[2]?.rows[0], contents, key);
-    await client.query('COMMIT');
-    return records;
+    return await insertChained(client, results[2]?.rows[0], contents, key, true);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -239,6 +240,7 @@ async function insertChained(
   head: ChainHead | undefined,
   contents: readonly ReturnType<typeof normalize>[],
   key: string | undefined,
+  commit = false,
 ): Promise<AuditRecord[]> {
   if (!head) throw new HubError('HUB_ERR_INTERNAL', 'audit append: no clock');
   const records: AuditRecord[] = [];
@@ -250,6 +252,15 @@ async function insertChained(
     const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed, key) };
     records.push(record);
     prevHash = record.hash;
+  }
+  if (commit) {
+    // The INSERT and the COMMIT in one simple query (one round trip); a simple query takes no parameters, so every value is a quoted literal.
+    const lit = (v: string | null) => (v === null ? 'NULL' : client.escapeLiteral(v));
+    const arr = (a: readonly string[]) => `ARRAY[${a.map(lit).join(', ')}]::text[]`;
+    const row = (r: AuditRecord) =>
+      `(${r.seq}, ${lit(r.at)}::timestamptz, ${lit(r.actor)}, ${lit(r.actorRole)}, ${lit(r.action)}, ${lit(r.purpose)}, ${lit(r.approver)}, ${lit(r.subjectProvider)}, ${arr(r.datasets)}, ${arr(r.fields)}, ${lit(JSON.stringify(r.detail))}::jsonb, ${lit(r.method)}, ${lit(r.prevHash)}, ${lit(r.hash)}, ${key !== undefined})`;
+    await client.query(`${insertSql} VALUES ${records.map(row).join(', ')}; COMMIT`);
+    return records;
   }
   const columnsOf = (r: AuditRecord) => [
     r.seq,
@@ -270,7 +281,7 @@ async function insertChained(
   ];
   const width = 15;
   await client.query(
-    `INSERT INTO audit_log (seq, at, actor, actor_role, action, purpose, approver, subject_provider, datasets, fields, detail, method, prev_hash, hash, keyed)
+    `${insertSql}
      VALUES ${records.map((_, i) => `(${Array.from({ length: width }, (_, j) => `$${i * width + j + 1}${j === 1 ? '::timestamptz' : ''}`).join(', ')})`).join(', ')}`,
     records.flatMap(columnsOf),
   );

@@ -141,6 +141,18 @@ type ScriptReply = [string, number, number, number, number, string];
 type LimitCommand = (...args: (string | number)[]) => Promise<ScriptReply>;
 const commandName = 'hubVerificationLimit';
 
+/** An answered call (and a mismatch) in the crawl window, in one round trip. KEYS: calls, mismatches. ARGV: now, member, window, mismatch (0/1). */
+const recordScript = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[4] == '1' then
+  redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+return 1
+`;
+const recordName = 'hubVerificationRecord';
+
 /** Used when no secret is given: counting still works within this process, and nothing guessable is stored. */
 const processSecret = randomBytes(32).toString('hex');
 
@@ -168,7 +180,9 @@ export function createVerificationLimits({
   now?: () => number;
 }): VerificationLimits {
   if (!(commandName in redis)) redis.defineCommand(commandName, { numberOfKeys: 10, lua: script });
+  if (!(recordName in redis)) redis.defineCommand(recordName, { numberOfKeys: 2, lua: recordScript });
   const run = (redis as unknown as Record<typeof commandName, LimitCommand>)[commandName].bind(redis);
+  const record = (redis as unknown as Record<typeof recordName, (...args: (string | number)[]) => Promise<unknown>>)[recordName].bind(redis);
   // The hash tag keeps a principal's keys in one cluster slot, as a script needs.
   const keyOf = (principal: string, part: string) => `verify:{${principal}}:${part}`;
   const keysOf = (principal: string, date: string) =>
@@ -218,16 +232,11 @@ export function createVerificationLimits({
       const calls = keyOf(principal, 'calls');
       const mismatches = keyOf(principal, 'mismatches');
       const member = `${at}:${randomBytes(6).toString('hex')}`;
-      const tx = redis.multi().zadd(calls, at, member).pexpire(calls, settings.crawlWindowMs);
-      if (mismatch) tx.zadd(mismatches, at, member).pexpire(mismatches, settings.crawlWindowMs);
-      let results: [Error | null, unknown][] | null;
       try {
-        results = await tx.exec();
+        await record(calls, mismatches, at, member, settings.crawlWindowMs, mismatch ? 1 : 0);
       } catch (err) {
         throw unavailable(err);
       }
-      const failed = results?.find(([err]) => err !== null)?.[0];
-      if (!results || failed) throw unavailable(failed ?? new Error('transaction aborted'));
     },
     async setOverride(principal, override) {
       const fields = Object.entries(override).filter((e): e is [string, number] => typeof e[1] === 'number');

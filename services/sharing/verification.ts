@@ -174,6 +174,11 @@ export function createVerificationService(deps: {
       missing = err;
     }
     const key = target ? landingKey(target.schema, input.key) : input.key;
+    // The row is read while the limits and the grant are checked (round trips in parallel); it is used only if both allow.
+    const fields = Object.keys(input.claims);
+    const used = target && fields.every((f) => target.columns.has(f)) ? fields.map((f) => target.columns.get(f) as LandingColumn) : null;
+    const reading = target && used ? readLandedColumns(pool, target.table, key, used) : null;
+    reading?.catch(() => undefined);
     const decision = await limits.check({ principal: principal.name, key, notShared: target?.notShared ?? false });
     if (!decision.allowed) {
       counter.inc({ dataset: target ? input.dataset : 'unresolved', outcome: `limited_${decision.limit}` satisfies Outcome });
@@ -193,21 +198,16 @@ export function createVerificationService(deps: {
       throw new RateLimited(decision.limit, decision.retryAfterMs);
     }
     if (!target) throw missing;
-    const { schema, table, columns } = target;
+    const { schema, columns } = target;
 
-    const fields = Object.keys(input.claims);
     const unknown = fields.filter((f) => !columns.has(f));
-    if (unknown.length > 0) {
+    if (!used || !reading || unknown.length > 0) {
       counter.inc({ dataset: input.dataset, outcome: 'invalid' satisfies Outcome });
       throw new HubError('HUB_ERR_VALIDATION', `${input.dataset} has no field ${unknown.join(', ')}`, {
         details: unknown.map((field) => ({ field, reason: 'unknown field' })),
       });
     }
-    // The grant check and the read run at once (two round trips in parallel); the row is used only if the grant covers the fields.
-    const used = fields.map((f) => columns.get(f) as LandingColumn);
-    const reading = readLandedColumns(pool, table, key, used);
-    reading.catch(() => undefined);
-    if (!(await canVerify(principal, input.dataset, Object.keys(input.claims)))) {
+    if (!(await canVerify(principal, input.dataset, fields))) {
       counter.inc({ dataset: input.dataset, outcome: 'forbidden' satisfies Outcome });
       throw new HubError(
         'HUB_ERR_FORBIDDEN',

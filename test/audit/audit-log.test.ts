@@ -60,6 +60,19 @@ describe('audit log', () => {
     expect(records[1]).toEqual(first);
   });
 
+  it('stores values that look like SQL exactly as given (the group commit writes them as literals)', async () => {
+    const hostile = `x'); DELETE FROM audit_log; --\\ \\' "q" 名'称 $1 E'\\x00'`;
+    const appended = await audit.append(
+      db.pool,
+      event(3, { actor: hostile, purpose: hostile, datasets: [hostile, '', '{a,b}'], fields: ['"', '\\'], detail: { [hostile]: hostile, n: 1e21 } }),
+    );
+    const { records } = await audit.list({});
+    expect(records).toEqual([appended]);
+    expect(records[0]).toMatchObject({ actor: hostile, purpose: hostile, datasets: [hostile, '', '{a,b}'], fields: ['"', '\\'] });
+    expect(records[0]?.detail).toEqual({ [hostile]: hostile, n: 1e21 });
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 1 });
+  });
+
   it('verifies an empty trail', async () => {
     expect(await audit.verify()).toEqual({ ok: true, checked: 0, problems: [], head: null });
   });

@@ -1,4 +1,4 @@
-import { quoteIdent, type Pool, type PoolClient } from '../../platform/db/pool.ts';
+import { quoteIdent, statementName, type Pool, type PoolClient } from '../../platform/db/pool.ts';
 import { unpackLineage, type StoredLineage } from './lineage.ts';
 import { fromColumnSql, fromWire, type ColumnKind } from './column-types.ts';
 import type { LandingTable } from './tables.ts';
@@ -57,7 +57,7 @@ export async function readLandedColumns(
   const text = `SELECT ${columns.map((c) => `${fromColumnSql(c.kind, `t.${quoteIdent(c.column)}`)} AS ${quoteIdent(c.column)}`).join(', ')}
     FROM ${quoteIdent(table.schema)}.${quoteIdent(table.table)} t WHERE t._key = $1`;
   try {
-    return (await pool.query<Record<string, unknown>>(text, [key])).rows[0];
+    return (await pool.query<Record<string, unknown>>({ name: statementName(text), text, values: [key] })).rows[0];
   } catch (err) {
     if ((err as { code?: string }).code === '42P01') return undefined;
     throw err;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { HubError, errorMessage, isNetworkError } from '../errors.ts';
@@ -16,6 +17,14 @@ export interface DbOptions {
 }
 
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * A name for a statement prepared once per connection and reused (no parse or plan per call), for a
+ * hot query whose text is built from identifiers: the same text always gets the same name.
+ */
+export function statementName(text: string): string {
+  return `hub_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+}
 
 export function quoteIdent(name: string): string {
   if (!identifier.test(name)) throw new HubError('HUB_ERR_CONFIG', `"${name}" is not a valid Postgres identifier`);
