@@ -1,4 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
 import { HubError, errorMessage, isNetworkError } from './errors.ts';
 
 export interface RegistryClientOptions {
@@ -20,6 +21,8 @@ export interface RegistryClient {
   /** The subjects (and versions) that use a schema id. */
   subjectsOf(schemaId: number): Promise<{ subject: string; version: number }[]>;
   encode(schemaId: number, value: unknown): Promise<Buffer>;
+  /** Many values of one schema, written one after the other into shared buffers (no allocation per value). */
+  encodeMany(schemaId: number, values: readonly unknown[]): Promise<Buffer[]>;
   decode<T = Record<string, unknown>>(buffer: Buffer): Promise<T>;
 }
 
@@ -29,6 +32,29 @@ export function wireSchemaId(buffer: Buffer): number {
     throw new HubError('HUB_ERR_VALIDATION', 'value is not in the Confluent wire format (magic byte 0 + schema id)');
   }
   return buffer.readInt32BE(1);
+}
+
+/** Each value in the Confluent wire format, as views into a few shared buffers. */
+function encodeFramed(type: avro.Type, schemaId: number, values: readonly unknown[]): Buffer[] {
+  const out: Buffer[] = [];
+  let buf = Buffer.allocUnsafe(64 * 1024);
+  let pos = 0;
+  for (const value of values) {
+    for (;;) {
+      const end = buf.length - pos > 5 ? type.encode(value, buf, pos + 5) : -1;
+      if (end > 0) {
+        buf.writeUInt8(0, pos);
+        buf.writeInt32BE(schemaId, pos + 1);
+        out.push(buf.subarray(pos, end));
+        pos = end;
+        break;
+      }
+      // Too small: a fresh buffer, twice as large when the value did not fit even in an empty one. The values so far keep the old one.
+      buf = Buffer.allocUnsafe(pos === 0 ? 2 * buf.length : buf.length);
+      pos = 0;
+    }
+  }
+  return out;
 }
 
 function mapError(err: unknown, what: string): HubError {
@@ -88,6 +114,20 @@ export function createRegistryClient({ url, username, password }: RegistryClient
           throw new HubError('HUB_ERR_VALIDATION', `value does not match schema ${schemaId}: ${errorMessage(err)}`, { cause: err });
         }
         throw mapError(err, `schema ${schemaId}`);
+      }
+    },
+    async encodeMany(schemaId, values) {
+      let type: unknown;
+      try {
+        type = await registry.getSchema(schemaId);
+      } catch (err) {
+        throw mapError(err, `schema ${schemaId}`);
+      }
+      if (!(type instanceof avro.Type)) throw new HubError('HUB_ERR_VALIDATION', `schema ${schemaId} is not an Avro schema`);
+      try {
+        return encodeFramed(type, schemaId, values);
+      } catch (err) {
+        throw new HubError('HUB_ERR_VALIDATION', `value does not match schema ${schemaId}: ${errorMessage(err)}`, { cause: err });
       }
     },
     async decode<T>(buffer: Buffer) {

@@ -9,7 +9,7 @@ function failingRegistry(failure: HubError): RegistryClient {
   const fail = async () => {
     throw failure;
   };
-  return { register: fail, latestId: fail, latest: fail, subjectsOf: fail, encode: fail, decode: fail };
+  return { register: fail, latestId: fail, latest: fail, subjectsOf: fail, encode: fail, encodeMany: fail, decode: fail };
 }
 
 const framed = (): KafkaMessage =>

@@ -50,4 +50,18 @@ describe('an Avro record through the registry and the broker', () => {
     expect(await t.app.registry.decode(message!.value!)).toEqual(record);
     expect(await registry.decode(message!.value!)).toEqual(record);
   });
+
+  it('encodes a batch into shared buffers that decode to the same records, byte for byte as one at a time', async () => {
+    const [person] = (await loadSchemaFiles()).filter((s) => s.dataset === 'base.natural_person');
+    const id = await t.app.registry.register(`${uniqueName('raw.test.many')}-value`, person!.text);
+    const base = samplesV1['base.natural_person'] as Record<string, unknown>;
+    // Past the first 64 KiB buffer, and one record larger than a whole buffer.
+    const records = Array.from({ length: 800 }, (_, i) => ({ ...base, name: i === 400 ? '长'.repeat(40_000) : `${base.name}${i}` }));
+    const values = await t.app.registry.encodeMany(id, records);
+    expect(values).toHaveLength(records.length);
+    for (const [i, v] of values.entries()) expect(v.equals(await t.app.registry.encode(id, records[i]))).toBe(true);
+    expect(await t.app.registry.decode(values[799]!)).toEqual(records[799]);
+    expect(await t.app.registry.decode(values[400]!)).toEqual(records[400]);
+    await expect(t.app.registry.encodeMany(id, [base, { ...base, gender: 42 }])).rejects.toMatchObject({ code: 'HUB_ERR_VALIDATION' });
+  });
 });

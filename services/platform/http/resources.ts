@@ -147,6 +147,7 @@ export const registryClientPlugin = fp<{
       latest: (s) => get().latest(s),
       subjectsOf: (id) => get().subjectsOf(id),
       encode: (id, v) => get().encode(id, v),
+      encodeMany: (id, v) => get().encodeMany(id, v),
       decode: (b) => get().decode(b),
     });
   },
