@@ -46,7 +46,12 @@ export async function benchHttpIngest(env: BenchEnvironment, { batches = 160, ba
       acks: -1,
       messages: encoded.slice(b * batchSize, (b + 1) * batchSize).map((m) => ({
         ...m,
-        headers: { [ingestHeaders.source]: department.name, [ingestHeaders.path]: 'http', [ingestHeaders.eventTime]: at, [ingestHeaders.recordId]: randomUUID() },
+        headers: {
+          [ingestHeaders.source]: department.name,
+          [ingestHeaders.path]: 'http',
+          [ingestHeaders.eventTime]: at,
+          [ingestHeaders.recordId]: randomUUID(),
+        },
       })),
     });
   try {
