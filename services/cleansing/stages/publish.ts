@@ -24,17 +24,16 @@ export async function outboxRecords({
   alertSchemaId: number;
 }): Promise<OutboxRecord[]> {
   const now = Date.now();
-  const out: OutboxRecord[] = [];
-  for (const row of rows) {
-    out.push({ topic: cleanTopic(dataset), key: row.key, value: await registry.encode(cleanSchemaId, toCleanValue(row, fields, row.version, now)) });
-  }
-  for (const a of alerts) {
-    out.push({
-      topic: qualityAlertsTopic,
-      key: `${a.dataset}|${a.key}`,
-      value: await registry.encode(alertSchemaId, toAlertValue(a)),
-      headers: { 'hub-alert-id': a.id },
-    });
+  const [values, alertValues] = await Promise.all([
+    registry.encodeMany(
+      cleanSchemaId,
+      rows.map((row) => toCleanValue(row, fields, row.version, now)),
+    ),
+    registry.encodeMany(alertSchemaId, alerts.map(toAlertValue)),
+  ]);
+  const out: OutboxRecord[] = rows.map((row, i) => ({ topic: cleanTopic(dataset), key: row.key, value: values[i] as Buffer }));
+  for (const [i, a] of alerts.entries()) {
+    out.push({ topic: qualityAlertsTopic, key: `${a.dataset}|${a.key}`, value: alertValues[i] as Buffer, headers: { 'hub-alert-id': a.id } });
   }
   return out;
 }
