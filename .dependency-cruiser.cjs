@@ -13,7 +13,7 @@ const layers = [
   ['ingest'],
   ['cleansing'],
   ['sharing'],
-  ['stewardship', 'console'],
+  ['stewardship', 'opendata', 'console'],
   ['hub'],
   ['cli'],
 ];

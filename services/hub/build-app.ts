@@ -26,6 +26,7 @@ import { cleansingPlugin } from '../cleansing/plugin.ts';
 import { sharingPlugin } from '../sharing/plugin.ts';
 import { stewardshipPlugin } from '../stewardship/plugin.ts';
 import { consolePlugin } from '../console/plugin.ts';
+import { openDataPlugin } from '../opendata/plugin.ts';
 import { createRegistryPolicy } from './registry-policy.ts';
 import { parseRawSubject } from '../contract/names.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -156,6 +157,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     await app.register(cleansingPlugin, { config });
     await app.register(sharingPlugin, { config, log, ...(deps.keyHashSecret ? { keyHashSecret: deps.keyHashSecret } : {}) });
     await app.register(stewardshipPlugin, { config, log });
+    await app.register(openDataPlugin, { config, log });
     await app.register(consolePlugin);
     await app.register(authenticated(deadlineRoutes), { prefix: '/api/v1', profile: jurisdictions[config.jurisdiction] });
     await app.register(healthRoutes, { prefix: '/health' });

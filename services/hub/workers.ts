@@ -8,6 +8,7 @@ import { startCleansingWorkers } from '../cleansing/workers.ts';
 import { startSharingWorkers } from '../sharing/workers.ts';
 import { startAuditWorkers } from '../audit/workers.ts';
 import { startStewardshipWorkers } from '../stewardship/workers.ts';
+import { startOpenDataWorkers } from '../opendata/workers.ts';
 
 export interface Workers {
   validator: RawTopicValidator;
@@ -34,6 +35,7 @@ export async function startWorkers(
   const sharing = await startSharingWorkers(app, { log });
   const audit = startAuditWorkers(app, { log });
   const stewardship = startStewardshipWorkers(app, { log, tickMs: config.stewardship.correctionTickMs });
+  const openData = startOpenDataWorkers(app, { log, tickMs: config.open.publishTickMs });
   const refresh = () => {
     ingest.refresh().catch((err: unknown) => log.warn({ err }, 'raw validator refresh failed'));
     cleansing.refresh().catch((err: unknown) => log.warn({ err }, 'cleansing refresh failed'));
@@ -49,6 +51,7 @@ export async function startWorkers(
     cleansing: cleansing.worker,
     async stop() {
       clearInterval(timer);
+      await openData.stop();
       await stewardship.stop();
       await sharing.stop();
       await audit.stop();

@@ -188,6 +188,27 @@ export const settings = {
     min: 100,
     doc: 'how often correction requests are checked for corrected records and missed deadlines (ms)',
   },
+  openPublishTick: {
+    env: 'HUB_OPEN_PUBLISH_TICK_MS',
+    kind: 'int',
+    default: '60000',
+    min: 100,
+    doc: 'how often open datasets are checked for changed source data and republished (ms); well within the 20 working days of Zhongshan 27',
+  },
+  openApiPerMinute: {
+    env: 'HUB_OPEN_API_PER_MINUTE',
+    kind: 'int',
+    default: '600',
+    min: 1,
+    doc: 'requests one client (IP address) may make to the public open-data routes per minute',
+  },
+  openFeedbackPerHour: {
+    env: 'HUB_OPEN_FEEDBACK_PER_HOUR',
+    kind: 'int',
+    default: '5',
+    min: 1,
+    doc: 'feedback messages one client (IP address) may leave on the open-data portal per hour',
+  },
   shutdownTimeout: { env: 'HUB_SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', min: 100, doc: 'graceful stop budget (ms)' },
 } as const satisfies Record<string, Setting>;
 
@@ -238,6 +259,7 @@ export interface HubConfig {
     readonly correctionTickMs: number;
   };
   readonly catalog: { readonly rawTopicPartitions: number };
+  readonly open: { readonly publishTickMs: number; readonly apiPerMinute: number; readonly feedbackPerHour: number };
   readonly ingest: {
     readonly maxBatch: number;
     readonly idempotencyLeaseMs: number;
@@ -404,6 +426,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       chunk: int('cleansingChunk'),
     },
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
+    open: { publishTickMs: int('openPublishTick'), apiPerMinute: int('openApiPerMinute'), feedbackPerHour: int('openFeedbackPerHour') },
     ingest: {
       maxBatch: int('ingestMaxBatch'),
       idempotencyLeaseMs: int('idempotencyLease'),

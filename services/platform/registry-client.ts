@@ -117,6 +117,8 @@ export function createRegistryClient({ url, username, password }: RegistryClient
       }
     },
     async encodeMany(schemaId, values) {
+      // Nothing to encode needs no schema (callers pass a placeholder id when they have no such values).
+      if (values.length === 0) return [];
       let type: unknown;
       try {
         type = await registry.getSchema(schemaId);

@@ -49,7 +49,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 const primitives = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 
 /** The masking view of a field's kind (decided once, in contract/field-kind.ts). */
-function shapeOf(kind: FieldKind): FieldShape {
+export function shapeOf(kind: FieldKind): FieldShape {
   const coarse = coarseKind(kind);
   return coarse === 'decimal' || coarse === 'bytes' ? 'other' : coarse;
 }

@@ -181,3 +181,19 @@ export async function landedByProvider(pool: Pool, table: LandingTable, from: Da
     throw err;
   }
 }
+
+/**
+ * What a dataset's landed state is at: row count and last change. Equal marks mean nothing was
+ * landed in between (landing only inserts and updates). No table yet reads as "0:".
+ */
+export async function landedMark(pool: Pool, table: LandingTable): Promise<string> {
+  try {
+    const { rows } = await pool.query<{ n: string; last: string | null }>(
+      `SELECT count(*)::text AS n, max(_updated_at)::text AS last FROM ${quoteIdent(table.schema)}.${quoteIdent(table.table)}`,
+    );
+    return `${rows[0]?.n ?? '0'}:${rows[0]?.last ?? ''}`;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return '0:';
+    throw err;
+  }
+}

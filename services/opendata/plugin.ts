@@ -1,0 +1,42 @@
+import fp from 'fastify-plugin';
+import type { HubConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import { authenticated } from '../principals/auth-plugin.ts';
+import { createFeedbackStore } from './feedback-store.ts';
+import { openApiRoutes } from './routes.ts';
+import { openPublicRoutes } from './public-routes.ts';
+import { createOpenDataService, type OpenDataService } from './service.ts';
+import { createOpenStore } from './store.ts';
+import { openPortalRoutes } from './portal.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    openData: OpenDataService;
+  }
+}
+
+/** Open data (开放): the portal at /open for the public, its requests and reviews under /api/v1/open. */
+export const openDataPlugin = fp<{ config: HubConfig; log: Logger }>(
+  async (app, { config, log }) => {
+    const open = createOpenDataService({
+      pool: app.db,
+      store: createOpenStore({ pool: app.db }),
+      feedback: createFeedbackStore({ pool: app.db }),
+      catalog: app.catalog,
+      schemaPrefix: config.cleansing.schemaPrefix,
+      record: (event) => app.audit.append(app.db, event),
+      log: log.child({ module: 'open-data' }),
+    });
+    app.decorate('openData', open);
+    await app.register(authenticated(openApiRoutes), { prefix: '/api/v1', open });
+    await app.register(openPublicRoutes, {
+      prefix: '/open',
+      open,
+      redis: app.redis,
+      apiPerMinute: config.open.apiPerMinute,
+      feedbackPerHour: config.open.feedbackPerHour,
+    });
+    await app.register(openPortalRoutes);
+  },
+  { name: 'hub-open-data', dependencies: ['hub-db', 'hub-redis', 'hub-audit', 'hub-catalog'] },
+);
