@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { CatalogService, EnrolDecision, EntryInput, EntryPatch } from './service.ts';
 import type { DepartmentService, DepartmentStore } from './departments.ts';
 import { fieldsOf, openTypes, shareMethods, shareTypes, updateCycles } from './entry.ts';
-import { roles } from '../principals/types.ts';
+import { internalRoles } from '../principals/types.ts';
 
-const everyone = roles;
+// An applicant reads the open-data portal, not the catalog.
+const everyone = internalRoles;
 
 const elementProperties = {
   name: { type: 'string', minLength: 1, maxLength: 200, description: '资源名称' },

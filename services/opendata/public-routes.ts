@@ -6,9 +6,13 @@ import { installInputGuard } from '../platform/http/input-guard.ts';
 import { datasetIdPattern } from '../contract/names.ts';
 import { datasetOfPackage, packageName, toDcat, toPackage, type Links } from './ckan.ts';
 import type { DownloadFormat, OpenDataService, PortalDataset } from './service.ts';
+import type { ApplicationService } from './applications.ts';
+import type { AuditEvent } from '../audit/log.ts';
 
 export interface PublicRouteOptions {
   open: OpenDataService;
+  applications: ApplicationService;
+  record: (event: AuditEvent) => Promise<unknown>;
   redis: Redis;
   apiPerMinute: number;
   feedbackPerHour: number;
@@ -39,7 +43,10 @@ function matches(d: PortalDataset, q: string): boolean {
  * The public side of open data, no sign-in: CKAN's read actions, DCAT JSON-LD, downloads of what
  * opens without conditions, and feedback. Every route is limited per client address.
  */
-export async function openPublicRoutes(app: FastifyInstance, { open, redis, apiPerMinute, feedbackPerHour }: PublicRouteOptions): Promise<void> {
+export async function openPublicRoutes(
+  app: FastifyInstance,
+  { open, applications, record, redis, apiPerMinute, feedbackPerHour }: PublicRouteOptions,
+): Promise<void> {
   installInputGuard(app);
   await app.register(rateLimit, {
     max: apiPerMinute,
@@ -110,7 +117,7 @@ export async function openPublicRoutes(app: FastifyInstance, { open, redis, apiP
     reply.type('application/ld+json; charset=utf-8').send(toDcat(await open.portal(), linksFor(request))),
   );
 
-  app.get<{ Params: { dataset: string; format: DownloadFormat }; Querystring: { from?: number; snapshot?: number } }>(
+  app.get<{ Params: { dataset: string; format: DownloadFormat }; Querystring: { from?: number; snapshot?: number; key?: string } }>(
     '/datasets/:dataset/download.:format',
     {
       schema: {
@@ -122,7 +129,11 @@ export async function openPublicRoutes(app: FastifyInstance, { open, redis, apiP
         },
         querystring: {
           type: 'object',
-          properties: { from: { type: 'integer', minimum: 1, default: 1 }, snapshot: { type: 'integer', minimum: 1 } },
+          properties: {
+            from: { type: 'integer', minimum: 1, default: 1 },
+            snapshot: { type: 'integer', minimum: 1 },
+            key: { type: 'string', maxLength: 200, description: 'download key of an approved application (or the X-Download-Key header)' },
+          },
         },
       },
     },
@@ -130,7 +141,27 @@ export async function openPublicRoutes(app: FastifyInstance, { open, redis, apiP
       const { dataset, format } = request.params;
       const shown = await open.visible(dataset);
       if (shown.openType !== 'open') {
-        throw new HubError('HUB_ERR_FORBIDDEN', `${dataset} opens on application only: apply as an organisation, then download with the key you are given`);
+        const header = request.headers['x-download-key'];
+        const key = typeof header === 'string' ? header : request.query.key;
+        const granted = key ? await applications.keyAllows(key, dataset) : null;
+        if (granted === null) {
+          throw new HubError(
+            'HUB_ERR_FORBIDDEN',
+            key
+              ? `this download key does not open ${dataset}, or its application has expired`
+              : `${dataset} opens on application only: apply as an organisation, then download with the key you are given (X-Download-Key)`,
+          );
+        }
+        await record({
+          actor: granted.organisation,
+          actorRole: 'applicant',
+          action: 'open.downloaded',
+          method: 'download',
+          purpose: granted.purpose,
+          subjectProvider: granted.owner,
+          datasets: [dataset],
+          detail: { application: granted.id, format },
+        });
       }
       const { snapshot, stream } = await open.download(dataset, format, {
         from: request.query.from ?? 1,
@@ -194,6 +225,29 @@ export async function openPublicRoutes(app: FastifyInstance, { open, redis, apiP
       });
       return reply.code(201).send({ id: item.id, dataset: item.dataset, kind: item.kind, createdAt: item.createdAt, status: 'received' });
     },
+  );
+
+  app.post<{ Body: { name: string; uscc: string; kind: 'enterprise' | 'university' | 'research_institute'; contact: string } }>(
+    '/organisations',
+    {
+      config: { rateLimit: { max: feedbackPerHour, timeWindow: 3_600_000 } },
+      schema: {
+        tags: ['open data'],
+        summary: 'An organisation registers to apply for data open on application; its API token is shown once',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'uscc', 'kind', 'contact'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+            uscc: { type: 'string', minLength: 18, maxLength: 18 },
+            kind: { type: 'string', enum: ['enterprise', 'university', 'research_institute'] },
+            contact: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+        },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await applications.register(request.body)),
   );
 
   app.get('/datasets', { schema: { tags: ['open data'], summary: 'The open datasets as the portal lists them' } }, async () => open.portal());

@@ -15,7 +15,7 @@ export async function principalRoutes(app: FastifyInstance, { principals, record
   app.get(
     '/whoami',
     {
-      config: { roles: ['authority', 'steward', 'department', 'consumer', 'auditor', 'service'] },
+      config: { roles: ['authority', 'steward', 'department', 'consumer', 'auditor', 'service', 'applicant'] },
       schema: { tags: ['principals'], summary: 'The calling principal', response: { 200: principalSchema } },
     },
     async (request) => request.principal,

@@ -1,6 +1,8 @@
 /** Roles a person or system can hold. `service` is the hub's own processes. */
-export const roles = ['authority', 'steward', 'department', 'consumer', 'auditor', 'service'] as const;
+export const roles = ['authority', 'steward', 'department', 'consumer', 'auditor', 'service', 'applicant'] as const;
 export type Role = (typeof roles)[number];
+/** The hub's own principals: everyone but an applicant (an outside organisation on the open-data portal). */
+export const internalRoles: readonly Role[] = roles.filter((r) => r !== 'applicant');
 
 /** Roles that `hub principal create` hands out; `service` is reserved for the hub itself. */
 export const assignableRoles = roles.filter((r): r is Exclude<Role, 'service'> => r !== 'service');

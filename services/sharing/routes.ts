@@ -3,7 +3,7 @@ import type { ApplicationStore } from './application-store.ts';
 import type { GrantService } from './grant-service.ts';
 import type { ApplicationInput, ScenarioInput, SharingService } from './applications.ts';
 import { HubError } from '../platform/errors.ts';
-import { roles } from '../principals/types.ts';
+import { internalRoles } from '../principals/types.ts';
 
 const datasetsSchema = {
   type: 'array',
@@ -73,7 +73,7 @@ export async function sharingRoutes(
     async (request, reply) => reply.code(201).send(await sharing.defineScenario(request.body, request.principal!)),
   );
 
-  app.get('/scenarios', { config: { roles }, schema: { tags: ['sharing'], summary: 'Application scenarios' } }, async () => store.scenarios());
+  app.get('/scenarios', { config: { roles: internalRoles }, schema: { tags: ['sharing'], summary: 'Application scenarios' } }, async () => store.scenarios());
 
   app.post<{ Body: ApplicationInput }>(
     '/applications',

@@ -10,7 +10,7 @@ type Person = Exclude<Role, 'service'>;
  * department against another) is tested in trust.test.ts and trust-attacks.test.ts.
  */
 const allowed: Record<string, readonly Person[]> = {
-  'GET /api/v1/whoami': ['authority', 'steward', 'department', 'consumer', 'auditor'],
+  'GET /api/v1/whoami': ['authority', 'steward', 'department', 'consumer', 'auditor', 'applicant'],
   'POST /api/v1/principals': ['authority'],
   'GET /api/v1/audit': ['auditor'],
   'GET /api/v1/audit/verify': ['auditor'],
@@ -42,13 +42,17 @@ const allowed: Record<string, readonly Person[]> = {
   'POST /api/v1/applications/{id}/end': ['authority'],
   'POST /api/v1/verify': ['department', 'consumer'],
   'GET /api/v1/verify/alerts': ['authority'],
-  'GET /api/v1/deadlines': ['authority', 'steward', 'department', 'consumer', 'auditor'],
+  'GET /api/v1/deadlines': ['authority', 'steward', 'department', 'consumer', 'auditor', 'applicant'],
   'GET /api/v1/grants': ['authority', 'consumer', 'auditor'],
   'PUT /api/v1/open/datasets/{dataset}': ['department'],
   'POST /api/v1/open/datasets/{dataset}/review': ['authority'],
   'GET /api/v1/open/datasets': ['authority', 'department'],
   'GET /api/v1/open/feedback': ['authority', 'department'],
   'POST /api/v1/open/feedback/{id}/answer': ['department'],
+  'POST /api/v1/open/applications': ['applicant'],
+  'GET /api/v1/open/applications': ['authority', 'department', 'applicant'],
+  'POST /api/v1/open/applications/{id}/decision': ['department'],
+  'POST /api/v1/open/applications/{id}/key': ['applicant'],
   'GET /api/v1/quality/queue': ['authority', 'steward', 'auditor'],
   'GET /api/v1/quality/summary': ['authority', 'steward', 'auditor'],
   'GET /api/v1/quality/stream': ['authority', 'steward'],
@@ -73,6 +77,7 @@ describe('the role of every API route', () => {
       department: await t.department('roles'),
       consumer: await t.principal('consumer'),
       auditor: await t.principal('auditor'),
+      applicant: await t.principal('applicant'),
     };
   });
   afterAll(async () => {

@@ -45,6 +45,8 @@ export interface JurisdictionProfile {
   /** Conditional sharing: an application to the provider. */
   readonly application: ApplicationRule;
   readonly correction: CorrectionRule;
+  /** Open on application: the provider answers an organisation's application within this period. */
+  readonly openApplication: Rule;
 }
 
 const working = (days: number): Period => ({ days, kind: 'working' });
@@ -62,6 +64,7 @@ const profiles = {
       basis: '合肥 政务数据资源共享开放管理办法 第15条 (answered within 10 日, silence = consent)',
     },
     correction: { verify: working(5), basis: '合肥 政务数据资源共享开放管理办法 第11条' },
+    openApplication: { ...calendarDays(10), basis: '合肥 政务数据资源共享开放管理办法 第20条 (10 days of acceptance)' },
   },
   fuzhou: {
     id: 'fuzhou',
@@ -74,6 +77,7 @@ const profiles = {
       basis: '抚州 政务信息资源共享管理办法 第18条 (decision filed with the authority)',
     },
     correction: { verify: working(5), basis: '抚州: no period of its own; the common 5 working days (合肥 11, 泉州 7(2), 中山 23)' },
+    openApplication: { ...working(10), basis: '抚州: no period of its own; 无锡 第24条 10 working days' },
   },
   wuxi: {
     id: 'wuxi',
@@ -86,6 +90,7 @@ const profiles = {
       basis: '无锡 公共数据管理办法 第20条 (reviewed by the authority with the provider; no period of its own, the hub uses 10 working days)',
     },
     correction: { verify: working(5), basis: '无锡: no period of its own; the common 5 working days (合肥 11, 泉州 7(2), 中山 23)' },
+    openApplication: { ...working(10), basis: '无锡 公共数据管理办法 第24条 (10 working days)' },
   },
   quanzhou: {
     id: 'quanzhou',
@@ -100,6 +105,7 @@ const profiles = {
         '泉州 政务数据管理规定 3(4) (the data authority decides after consulting the provider) and 2(3) (a new service interface within 10 working days, extendable once by at most 5)',
     },
     correction: { verify: working(5), correct: working(10), basis: '泉州 政务数据管理规定 7(2)' },
+    openApplication: { ...working(10), basis: '泉州: no period of its own; 无锡 第24条 10 working days' },
   },
   zhongshan: {
     id: 'zhongshan',
@@ -114,6 +120,7 @@ const profiles = {
       basis: '中山 政务数据管理办法 第21条 (5 working days to answer + 5 to deliver; on silence the authority provides it within 5 more)',
     },
     correction: { verify: working(5), basis: '中山 政务数据管理办法 第23条' },
+    openApplication: { ...working(10), basis: '中山: no period of its own; 无锡 第24条 10 working days' },
   },
 } as const satisfies Record<string, JurisdictionProfile>;
 
@@ -138,7 +145,7 @@ export function deadlineInstant(period: Period, from: Date, calendar?: WorkingCa
   return new Date(`${deadline(period, from, calendar)}T23:59:59.999+08:00`);
 }
 
-export const deadlineEvents = ['application', 'correction', 'catalog-change'] as const;
+export const deadlineEvents = ['application', 'correction', 'catalog-change', 'open-application'] as const;
 export type DeadlineEvent = (typeof deadlineEvents)[number];
 
 export interface DueDate {
@@ -166,6 +173,7 @@ export function dueDates(profile: JurisdictionProfile, event: DeadlineEvent, fro
     basis,
   });
   if (event === 'catalog-change') return [at('change-catalog', profile.catalogChange, from, profile.catalogChange.basis)];
+  if (event === 'open-application') return [at('answer', profile.openApplication, from, profile.openApplication.basis)];
   if (event === 'correction') {
     const { verify, correct, basis } = profile.correction;
     return [at('verify', verify, from, basis), ...(correct ? [at('correct', correct, from, basis)] : [])];
