@@ -28,6 +28,7 @@ export const openDataPlugin = fp<{ config: HubConfig; log: Logger }>(
       feedback: createFeedbackStore({ pool: app.db }),
       catalog: app.catalog,
       schemaPrefix: config.cleansing.schemaPrefix,
+      maxDownloads: config.open.maxDownloads,
       record: (event) => app.audit.append(app.db, event),
       log: log.child({ module: 'open-data' }),
     });

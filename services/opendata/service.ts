@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { to as copyTo } from 'pg-copy-streams';
-import type { Pool } from '../platform/db/pool.ts';
+import type { Pool, PoolClient } from '../platform/db/pool.ts';
 import { quoteIdent } from '../platform/db/pool.ts';
 import { HubError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -77,8 +77,10 @@ export function createOpenDataService({
   schemaPrefix,
   record,
   log,
+  maxDownloads = 4,
 }: {
   pool: Pool;
+  maxDownloads?: number;
   store: OpenStore;
   feedback: FeedbackStore;
   catalog: CatalogService;
@@ -86,6 +88,7 @@ export function createOpenDataService({
   record: (event: AuditEvent) => Promise<unknown>;
   log: Logger;
 }): OpenDataService {
+  let streaming = 0;
   const entriesOf = async (dataset: string): Promise<CatalogEntry[]> => (await catalog.search({ dataset, limit: 500, offset: 0 })).entries;
 
   async function effective(row: OpenDatasetRow, entries: readonly CatalogEntry[]): Promise<OpenType> {
@@ -256,11 +259,28 @@ export function createOpenDataService({
           ? new HubError('HUB_ERR_NOT_READY', `${dataset} is being published for the first time; try again shortly`)
           : new HubError('HUB_ERR_GONE', `snapshot ${snapshot} of ${dataset} has been replaced; download the current one`);
       }
-      const client = await pool.connect();
+      // A grade raised (or a field's masking changed) since the snapshot applies at once, not at the next publication.
+      if (planHash(publishedFields(await catalog.contractOf(dataset))) !== planHash(snap.fields)) {
+        void publish(dataset).catch((err: unknown) => log.warn({ err, dataset }, 'open dataset republication failed'));
+        throw new HubError('HUB_ERR_NOT_READY', `${dataset} is being republished after a change to its fields; try again shortly`);
+      }
+      // Each download holds a Postgres connection while it streams: a few at a time, so that the public cannot starve the hub.
+      if (streaming >= maxDownloads) {
+        throw new HubError('HUB_ERR_RATE_LIMITED', `too many downloads under way on this server (at most ${maxDownloads}); retry shortly`);
+      }
+      streaming++;
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        streaming--;
+        throw err;
+      }
       let released = false;
       const release = (err?: Error) => {
         if (released) return;
         released = true;
+        streaming--;
         // A COPY cut short leaves the connection mid-protocol: it is closed, not reused.
         client.release(err);
       };

@@ -202,6 +202,13 @@ export const settings = {
     min: 1,
     doc: 'requests one client (IP address) may make to the public open-data routes per minute',
   },
+  openMaxDownloads: {
+    env: 'HUB_OPEN_MAX_DOWNLOADS',
+    kind: 'int',
+    default: '4',
+    min: 1,
+    doc: 'open-data downloads one hub instance streams at once, each holding a Postgres connection (downloads)',
+  },
   openFeedbackPerHour: {
     env: 'HUB_OPEN_FEEDBACK_PER_HOUR',
     kind: 'int',
@@ -259,7 +266,7 @@ export interface HubConfig {
     readonly correctionTickMs: number;
   };
   readonly catalog: { readonly rawTopicPartitions: number };
-  readonly open: { readonly publishTickMs: number; readonly apiPerMinute: number; readonly feedbackPerHour: number };
+  readonly open: { readonly publishTickMs: number; readonly apiPerMinute: number; readonly feedbackPerHour: number; readonly maxDownloads: number };
   readonly ingest: {
     readonly maxBatch: number;
     readonly idempotencyLeaseMs: number;
@@ -426,7 +433,12 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       chunk: int('cleansingChunk'),
     },
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
-    open: { publishTickMs: int('openPublishTick'), apiPerMinute: int('openApiPerMinute'), feedbackPerHour: int('openFeedbackPerHour') },
+    open: {
+      publishTickMs: int('openPublishTick'),
+      apiPerMinute: int('openApiPerMinute'),
+      feedbackPerHour: int('openFeedbackPerHour'),
+      maxDownloads: int('openMaxDownloads'),
+    },
     ingest: {
       maxBatch: int('ingestMaxBatch'),
       idempotencyLeaseMs: int('idempotencyLease'),
