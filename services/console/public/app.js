@@ -23,6 +23,10 @@ const applicationStatusNames = {
   suspended: '已暂停',
 };
 const cycleNames = { realtime: '实时', hourly: '每小时', daily: '每日', weekly: '每周', monthly: '每月', quarterly: '每季度', yearly: '每年' };
+const openTypeNames = { open: '无条件开放', on_application: '依申请开放', not_open: '不开放' };
+const reviewStatusNames = { pending: '待审核', approved: '已同意', rejected: '已驳回' };
+const feedbackKindNames = { problem: '问题反馈', request: '数据需求' };
+const openApplicationStatusNames = { pending: '待答复', approved: '已同意', refused: '已拒绝' };
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -65,7 +69,7 @@ function daysLeft(iso) {
   return days >= 0 ? `${days} 天` : h('span', { class: 'late' }, `已超期 ${-days} 天`);
 }
 
-function table(columns, rows, { empty = '暂无数据', rowClass } = {}) {
+function table(columns, rows, { empty = '暂无数据', rowClass, rowKey } = {}) {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
   const cell = (v) => (v instanceof Node ? v : Array.isArray(v) ? h('span', {}, v) : text(v));
   return h(
@@ -89,7 +93,7 @@ function table(columns, rows, { empty = '暂无数据', rowClass } = {}) {
         rows.map((r) =>
           h(
             'tr',
-            { class: rowClass?.(r) },
+            { class: rowClass?.(r), 'data-key': rowKey?.(r) },
             columns.map((c) => h('td', { class: c.class }, cell(c.value(r)))),
           ),
         ),
@@ -99,6 +103,9 @@ function table(columns, rows, { empty = '暂无数据', rowClass } = {}) {
 }
 
 const section = (title, ...children) => h('section', { class: 'panel' }, h('h2', {}, title), ...children);
+/** A section, and a titled part of one, found by their id. */
+const panel = (id, title, ...children) => h('section', { class: 'panel', id, 'data-testid': id }, h('h2', {}, title), ...children);
+const part = (id, title, ...children) => h('div', { class: 'part', id, 'data-testid': id }, h('h3', {}, title), ...children);
 const field = (label, control, cls = '') => h('label', { class: `field ${cls}` }, h('span', {}, label), control);
 const select = (id, options, value = '') =>
   h(
@@ -337,16 +344,26 @@ async function signIn(token, { home }) {
   else route();
 }
 
-/** A form under a table for one row's decision: inputs, one button per decision, and the outcome. */
+/**
+ * A form under a table for one row's decision: inputs, one button per decision, and the outcome. An
+ * input may name its `id`, `type` and `rows`, and `check` a filled value (a message when it is wrong).
+ */
 function decisionForm(host, { title, inputs, buttons, submit, done }) {
   const controls = Object.fromEntries(
-    inputs.map((i) => [i.key, i.multiline ? h('textarea', { rows: 2, placeholder: i.label }) : h('input', { type: 'text', placeholder: i.label })]),
+    inputs.map((i) => [
+      i.key,
+      i.multiline
+        ? h('textarea', { id: i.id, rows: i.rows ?? 2, placeholder: i.label })
+        : h('input', { id: i.id, type: i.type ?? 'text', placeholder: i.label }),
+    ]),
   );
   const msg = box();
   const act = async (b) => {
     const values = Object.fromEntries(Object.entries(controls).map(([k, c]) => [k, c.value.trim()]));
     const missing = inputs.find((i) => i.required?.(b.value) && !values[i.key]);
     if (missing) return say(msg, `请填写${missing.label}`, false);
+    const wrong = inputs.map((i) => (values[i.key] ? i.check?.(values[i.key]) : null)).find(Boolean);
+    if (wrong) return say(msg, wrong, false);
     for (const el of buttonEls) el.disabled = true;
     try {
       await submit(b.value, values);
@@ -358,7 +375,7 @@ function decisionForm(host, { title, inputs, buttons, submit, done }) {
       for (const el of buttonEls) el.disabled = false;
     }
   };
-  const buttonEls = buttons.map((b) => h('button', { type: 'button', class: b.class, onclick: () => act(b) }, b.label));
+  const buttonEls = buttons.map((b) => h('button', { type: 'button', id: b.id, class: b.class, onclick: () => act(b) }, b.label));
   host.replaceChildren(
     h(
       'div',
@@ -372,8 +389,11 @@ function decisionForm(host, { title, inputs, buttons, submit, done }) {
   controls[inputs[0]?.key]?.focus();
 }
 
-/** A table section whose rows may open a decision form; `refresh` reloads it and says how the decision went. */
-function decidedList(title, load) {
+/**
+ * A table section (or what `wrap` makes of the title and contents) whose rows may open a decision
+ * form; `refresh` reloads it and says how the decision went.
+ */
+function decidedList(title, load, wrap = section) {
   const msg = box();
   const host = h('div');
   const form = h('div');
@@ -381,7 +401,7 @@ function decidedList(title, load) {
     await fill(host, () => load({ form, refresh }));
     if (message) say(msg, message, true);
   };
-  return { el: section(title, msg, host, form), refresh };
+  return { el: wrap(title, msg, host, form), refresh };
 }
 
 // Steward
@@ -761,6 +781,142 @@ const correctionDue = (c) => (c.status === 'confirmed' ? c.correctDue : c.status
 const workdaysLeft = (c) =>
   c.daysLeft === null || c.daysLeft === undefined ? '—' : c.overdue || c.daysLeft < 0 ? h('span', { class: 'late' }, '已超期') : `${c.daysLeft}`;
 
+// Open data: the department's requests to open, the public's feedback, applications for data open on application
+
+const overdueOpen = (a) => a.status === 'pending' && Date.parse(a.dueAt) < Date.now();
+const downloadsText = (d) => `${d?.total ?? 0}（CSV ${d?.byFormat?.csv ?? 0}，NDJSON ${d?.byFormat?.ndjson ?? 0}）`;
+
+function openApplicationDecision(form, refresh, a) {
+  decisionForm(form, {
+    title: `开放数据利用申请 ${String(a.id).slice(0, 8)}（${a.organisation}）`,
+    inputs: [
+      { key: 'reason', id: 'open-app-reason', label: '理由（必填）', multiline: true, required: () => true },
+      { key: 'agreement', id: 'open-app-agreement', label: '数据利用协议（同意时必填）', multiline: true, rows: 4, required: (d) => d === 'approve' },
+      {
+        key: 'validDays',
+        id: 'open-app-days',
+        type: 'number',
+        label: '有效天数（同意时，1–365，默认 30）',
+        check: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 365 ? null : '有效天数须为 1 至 365 的整数'),
+      },
+    ],
+    buttons: [
+      { label: '同意', value: 'approve', id: 'open-app-approve' },
+      { label: '拒绝', value: 'refuse', id: 'open-app-refuse', class: 'danger' },
+    ],
+    submit: (d, v) =>
+      api(`/open/applications/${encodeURIComponent(a.id)}/decision`, {
+        method: 'POST',
+        body:
+          d === 'approve'
+            ? { approve: true, reason: v.reason, agreement: v.agreement, ...(v.validDays ? { validDays: Number(v.validDays) } : {}) }
+            : { approve: false, reason: v.reason },
+      }),
+    done: refresh,
+  });
+}
+
+function openDataSection(signal) {
+  const datasets = h('div');
+  const feedback = decidedList(
+    '待答复的公众反馈',
+    async ({ form, refresh }) =>
+      table(
+        [
+          { label: '数据集', value: (f) => f.dataset },
+          { label: '类型', value: (f) => feedbackKindNames[f.kind] ?? f.kind },
+          { label: '内容', value: (f) => f.message },
+          { label: '联系方式', value: (f) => f.contact },
+          { label: '提交时间', value: (f) => time(f.createdAt) },
+          {
+            label: '操作',
+            value: (f) =>
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'plain',
+                  'data-testid': 'answer-feedback',
+                  onclick: () =>
+                    decisionForm(form, {
+                      title: `反馈 ${String(f.id).slice(0, 8)}（${f.dataset}）`,
+                      inputs: [
+                        { key: 'answer', id: 'open-feedback-answer', label: '答复内容（将在开放平台公开）', multiline: true, rows: 3, required: () => true },
+                      ],
+                      buttons: [{ label: '提交答复', value: 'answer', id: 'open-feedback-submit' }],
+                      submit: (_, v) => api(`/open/feedback/${encodeURIComponent(f.id)}/answer`, { method: 'POST', body: { answer: v.answer } }),
+                      done: refresh,
+                    }),
+                },
+                '答复',
+              ),
+          },
+        ],
+        await api(`/open/feedback${query({ answered: false })}`, { signal }),
+        { empty: '没有待答复的反馈', rowKey: (f) => f.id },
+      ),
+    (...c) => part('open-feedback', ...c),
+  );
+  const applications = decidedList(
+    '依申请开放数据的利用申请',
+    async ({ form, refresh }) =>
+      table(
+        [
+          { label: '编号', value: (a) => shortId(a.id) },
+          { label: '申请机构', value: (a) => a.organisation },
+          { label: '数据集', value: (a) => a.dataset },
+          { label: '用途', value: (a) => a.purpose },
+          { label: '申请时间', value: (a) => time(a.createdAt) },
+          { label: '状态', value: (a) => [openApplicationStatusNames[a.status] ?? a.status, a.escalatedAt ? tag('已升级至主管部门', 'warn') : null] },
+          { label: '答复期限', value: (a) => time(a.dueAt) },
+          {
+            label: '剩余天数',
+            value: (a) =>
+              a.status !== 'pending' ? '—' : overdueOpen(a) ? h('span', { class: 'late', 'data-testid': 'overdue' }, '已超期') : daysLeft(a.dueAt),
+          },
+          { label: '答复', value: (a) => [a.reason, a.validUntil ? `有效期至 ${time(a.validUntil)}` : null].filter(Boolean).join('；') },
+          {
+            label: '操作',
+            value: (a) =>
+              a.status !== 'pending'
+                ? ''
+                : h(
+                    'button',
+                    { type: 'button', class: 'plain', 'data-testid': 'decide-application', onclick: () => openApplicationDecision(form, refresh, a) },
+                    '答复',
+                  ),
+          },
+        ],
+        await api('/open/applications', { signal }),
+        { empty: '没有利用申请', rowKey: (a) => a.id, rowClass: (a) => (overdueOpen(a) ? 'overdue' : '') },
+      ),
+    (...c) => part('open-applications', ...c),
+  );
+  const el = panel('open-data', '开放数据', part('open-datasets', '开放申请与下载', datasets), feedback.el, applications.el);
+  const load = () =>
+    Promise.all([
+      fill(datasets, async () =>
+        table(
+          [
+            { label: '数据集', value: (d) => d.dataset },
+            { label: '申请开放方式', value: (d) => openTypeNames[d.openType] ?? d.openType },
+            { label: '许可', value: (d) => d.licence },
+            { label: '审核状态', value: (d) => reviewStatusNames[d.status] ?? d.status },
+            { label: '审核意见', value: (d) => d.reviewReason },
+            { label: '实际开放方式', value: (d) => openTypeNames[d.effectiveOpenType] ?? d.effectiveOpenType },
+            { label: '最近发布', value: (d) => time(d.publishedAt) },
+            { label: '下载次数', value: (d) => h('span', { 'data-testid': 'downloads' }, downloadsText(d.downloads)) },
+          ],
+          await api('/open/datasets', { signal }),
+          { empty: '本部门尚未申请开放数据', rowKey: (d) => d.dataset },
+        ),
+      ),
+      feedback.refresh(),
+      applications.refresh(),
+    ]);
+  return { el, load };
+}
+
 async function providerPage(view, { signal }) {
   const me = state.me.name;
   const applications = decidedList('待答复的共享申请', async ({ form, refresh }) => {
@@ -817,10 +973,12 @@ async function providerPage(view, { signal }) {
   });
   const quality = h('div');
   const freshness = h('div');
-  view.append(applications.el, corrections.el, section('本部门数据质量告警（最近 20 条）', quality), section('数据更新及时性', freshness));
+  const openData = openDataSection(signal);
+  view.append(applications.el, corrections.el, openData.el, section('本部门数据质量告警（最近 20 条）', quality), section('数据更新及时性', freshness));
   await Promise.all([
     applications.refresh(),
     corrections.refresh(),
+    openData.load(),
     fill(quality, async () => {
       const r = await api('/quality/alerts?limit=20', { signal });
       return table(
@@ -907,18 +1065,65 @@ async function authorityPage(view, { signal }) {
       { empty: '没有升级的申请' },
     ),
   );
+  const openReviews = decidedList(
+    '待审核的开放数据申请',
+    async ({ form, refresh }) =>
+      table(
+        [
+          { label: '数据集', value: (d) => d.dataset },
+          { label: '申请部门', value: (d) => d.requestedBy },
+          { label: '开放方式', value: (d) => openTypeNames[d.openType] ?? d.openType },
+          { label: '许可', value: (d) => d.licence },
+          { label: '说明', value: (d) => d.description },
+          { label: '申请时间', value: (d) => time(d.requestedAt) },
+          {
+            label: '操作',
+            value: (d) =>
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'plain',
+                  'data-testid': 'review-open',
+                  onclick: () =>
+                    decisionForm(form, {
+                      title: `开放 ${d.dataset}（${d.requestedBy}）`,
+                      inputs: [{ key: 'reason', id: 'open-review-reason', label: '理由（必填）', multiline: true, required: () => true }],
+                      buttons: [
+                        { label: '同意开放', value: 'approve', id: 'open-review-approve' },
+                        { label: '拒绝', value: 'refuse', id: 'open-review-refuse', class: 'danger' },
+                      ],
+                      submit: (decision, v) =>
+                        api(`/open/datasets/${encodeURIComponent(d.dataset)}/review`, {
+                          method: 'POST',
+                          body: { approve: decision === 'approve', reason: v.reason },
+                        }),
+                      done: refresh,
+                    }),
+                },
+                '审核',
+              ),
+          },
+        ],
+        (await api('/open/datasets', { signal })).filter((d) => d.status === 'pending'),
+        { empty: '没有待审核的开放申请', rowKey: (d) => d.dataset },
+      ),
+    (...c) => panel('open-reviews', ...c),
+  );
   const corrections = h('div');
   const scenarios = h('div');
   view.append(
     h('p', { class: 'links' }, h('a', { href: '#/scorecards' }, '查看各部门考核评分 →')),
     enrolments.el,
     applications.el,
+    openReviews.el,
     section('超期升级的更正请求', corrections),
     section('应用场景', scenarios),
   );
   await Promise.all([
     enrolments.refresh(),
     applications.refresh(),
+    openReviews.refresh(),
     fill(corrections, async () =>
       table(
         [
