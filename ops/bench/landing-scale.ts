@@ -50,7 +50,7 @@ async function fillSlices(pool: Pool, sql: string, rows: number, extra: unknown[
  * Fills the current table (and, with `history`, the history table: one insert entry per row) with
  * `rows` rows of even keys inside Postgres, then VACUUM (ANALYZE).
  */
-async function fill(pool: Pool, table: LandingTable, rows: number, history: boolean): Promise<void> {
+export async function fill(pool: Pool, table: LandingTable, rows: number, history: boolean): Promise<void> {
   const current = `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
   const past = `${quoteIdent(table.schema)}.${quoteIdent(table.history)}`;
   const fields = table.columns.map((c) => {

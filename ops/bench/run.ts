@@ -10,6 +10,7 @@ import { benchVerification } from './verification.ts';
 import { benchGrants } from './grants.ts';
 import { benchAuditAppends } from './audit.ts';
 import { benchAlertQueue } from './alert-queue.ts';
+import { benchOpenDownload } from './open-download.ts';
 import { errorMessage } from '../../services/platform/errors.ts';
 import { readEnvironment } from '../../services/platform/config.ts';
 
@@ -26,6 +27,7 @@ const benches: readonly (readonly [string, (env: BenchEnvironment) => Promise<vo
   ['ingest-http', (env) => benchHttpIngest(env)],
   ['ingest-file', (env) => benchFileImport(env)],
   ['landing-scale', (env) => benchLandingScale({ pool: env.app.db, log: env.log })],
+  ['open-download', (env) => benchOpenDownload(env)],
 ];
 
 /**
