@@ -134,6 +134,8 @@ describe('open data: review, desensitized publication, CKAN and DCAT, feedback',
     expect((await pub('POST', `/datasets/${dataset}/feedback`, { kind: 'request', message: '希望增加字段' }, '198.51.100.9')).statusCode).toBe(201);
     const third = await pub('POST', `/datasets/${dataset}/feedback`, { kind: 'request', message: '第三条' }, '198.51.100.9');
     expect(third.statusCode).toBe(429);
+    // The feedback window is an hour: the client is told to wait for it, not to retry at once.
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(60);
     expect(third.json()).toMatchObject({ code: 'HUB_ERR_RATE_LIMITED' });
     // Another client is not held back by the first.
     expect((await pub('POST', `/datasets/${dataset}/feedback`, { kind: 'request', message: '另一位用户' }, '198.51.100.10')).statusCode).toBe(201);

@@ -41,7 +41,8 @@ export function toHubError(err: unknown): HubError {
 export function sendError(reply: FastifyReply, err: HubError): FastifyReply {
   const body: ErrorBody = { statusCode: err.status, code: err.code, error: errorCatalog[err.code].title, message: err.message };
   if (err.details !== undefined) body.details = err.details;
-  if (err.retryable) reply.header('retry-after', err.status === 429 ? '1' : '5');
+  // A limiter that knows how long its window lasts has said so already.
+  if (err.retryable && !reply.hasHeader('retry-after')) reply.header('retry-after', err.status === 429 ? '1' : '5');
   return reply.code(err.status).type('application/json').send(body);
 }
 
