@@ -77,7 +77,11 @@ describe('the open-data portal in a browser', () => {
     await browser.screenshot(page, 'open-portal-dataset');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
-    const rows = parse(await readFile((await download.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
+    const csv = await readFile((await download.path())!, 'utf8');
+    const published = await page.locator('#fields tr[data-field]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-field')));
+    expect(published).toContain('name');
+    expect(csv.split('\n')[0]!.split(',')).toEqual(published);
+    const rows = parse(csv, { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(3);
     expect(Object.keys(rows[0]!)).not.toContain('id_number');
     for (const r of rows) expect(r.name).toMatch(/^.\*+$/);

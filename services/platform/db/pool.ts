@@ -50,7 +50,9 @@ async function createDatabase(url: string, log: Logger): Promise<void> {
     await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
     log.info({ database: name }, 'created database');
   } catch (err) {
-    if ((err as { code?: string }).code !== '42P04') throw err;
+    // 42P04: it exists. 23505: another process created it at the same moment (pg_database's unique index).
+    const code = (err as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw err;
   } finally {
     await client.end();
   }
