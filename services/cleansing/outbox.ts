@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.ts';
 import { type HubProducer, sendInOrder } from '../platform/kafka/producer.ts';
 import type { HealthBoard } from '../platform/health.ts';
 import { errorMessage } from '../platform/errors.ts';
+import { outboxHeaders, outboxId } from '../contract/headers.ts';
 
 export interface OutboxRecord {
   topic: string;
@@ -21,6 +22,9 @@ export async function enqueue(client: PoolClient, records: readonly OutboxRecord
   );
 }
 
+/** Namespace of the relay's transaction advisory lock (the second key is the hub's schema). */
+const relayLock = 727_007;
+
 export interface OutboxRelay {
   /** Publishes everything queued so far; returns how many records it sent. */
   drain(): Promise<number>;
@@ -31,8 +35,9 @@ export interface OutboxRelay {
 
 /**
  * Moves committed outbox rows to Kafka in id order (so per key in commit order) and deletes them in
- * the same transaction that locked them. A crash between send and delete sends a row twice, which
- * compacted clean topics and id-carrying alerts absorb.
+ * the same transaction that locked them. A crash between send and delete sends a row twice; each
+ * record carries its row id (`hub-outbox-id`), by which the share streamer skips the second copy,
+ * and compacted clean topics and id-carrying alerts absorb it.
  */
 export function createOutboxRelay({
   pool,
@@ -59,8 +64,15 @@ export function createOutboxRelay({
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string; topic: string; key: string | null; value: Buffer; headers: Record<string, string> }>(
-        'SELECT id, topic, key, value, headers FROM cleansing_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
+      // One relay at a time per hub, whichever instance: two would interleave batches and could
+      // publish a key's older state after its newer one. The lock ends with the transaction.
+      const { rows: turn } = await client.query<{ mine: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext(current_schema())) AS mine', [relayLock]);
+      if (turn[0]?.mine !== true) {
+        await client.query('COMMIT');
+        return 0;
+      }
+      const { rows } = await client.query<{ id: string; topic: string; key: string | null; value: Buffer; headers: Record<string, string>; origin: string }>(
+        'SELECT id, topic, key, value, headers, current_schema() AS origin FROM cleansing_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
         [batch],
       );
       if (rows.length === 0) {
@@ -69,7 +81,7 @@ export function createOutboxRelay({
       }
       await sendInOrder(
         producer,
-        rows.map((r) => ({ topic: r.topic, record: { key: r.key, value: r.value, headers: r.headers } })),
+        rows.map((r) => ({ topic: r.topic, record: { key: r.key, value: r.value, headers: { ...r.headers, [outboxHeaders.id]: outboxId(r.origin, r.id) } } })),
       );
       await client.query('DELETE FROM cleansing_outbox WHERE id = ANY($1)', [rows.map((r) => r.id)]);
       await client.query('COMMIT');

@@ -20,3 +20,23 @@ export const deadLetterHeaders = {
 } as const;
 
 export type IngestPath = 'http' | 'file' | 'connector' | 'kafka';
+
+/** Headers on records the cleansing outbox relays (clean topics, quality alerts). */
+export const outboxHeaders = {
+  /**
+   * `<hub schema>:<row id>`: ids increase per partition, as the relay publishes rows in id order,
+   * one relay at a time per hub. A row sent again after a crash carries an id its readers passed.
+   */
+  id: 'hub-outbox-id',
+} as const;
+
+export function outboxId(origin: string, id: string): string {
+  return `${origin}:${id}`;
+}
+
+/** The origin and row id of an outbox header value; null if it is not one. */
+export function parseOutboxId(value: string): { origin: string; id: bigint } | null {
+  const at = value.lastIndexOf(':');
+  const id = value.slice(at + 1);
+  return at > 0 && /^\d{1,19}$/.test(id) ? { origin: value.slice(0, at), id: BigInt(id) } : null;
+}

@@ -35,6 +35,9 @@ export const serviceUsers: Readonly<Record<string, readonly Grant[]>> = {
     { resource: 'topic', name: cleanTopicPrefix, pattern: 'prefixed', operation: 'describe' },
     { resource: 'group', name: groups.shareStreamer, pattern: 'prefixed', operation: 'read' },
     { resource: 'topic', name: shareTopicPrefix, pattern: 'prefixed', operation: 'write' },
+    // The streamer's transactions: its transactional id is its group id.
+    { resource: 'transactional-id', name: groups.shareStreamer, pattern: 'prefixed', operation: 'write' },
+    { resource: 'transactional-id', name: groups.shareStreamer, pattern: 'prefixed', operation: 'describe' },
     { resource: 'cluster', name: 'kafka-cluster', operation: 'idempotent-write' },
   ],
 };

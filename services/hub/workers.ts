@@ -32,7 +32,7 @@ export async function startWorkers(
 ): Promise<Workers> {
   const ingest = await startIngestWorkers(app, { log, ...(groupId ? { groupId } : {}) });
   const cleansing = await startCleansingWorkers(app, { config, log, ...(cleansingGroupId ? { groupId: cleansingGroupId } : {}) });
-  const sharing = await startSharingWorkers(app, { log });
+  const sharing = await startSharingWorkers(app, { log, schema: config.database.schema });
   const audit = startAuditWorkers(app, { log });
   const stewardship = startStewardshipWorkers(app, { log, tickMs: config.stewardship.correctionTickMs });
   const openData = startOpenDataWorkers(app, { log, tickMs: config.open.publishTickMs });
@@ -40,7 +40,7 @@ export async function startWorkers(
     ingest.refresh().catch((err: unknown) => log.warn({ err }, 'raw validator refresh failed'));
     cleansing.refresh().catch((err: unknown) => log.warn({ err }, 'cleansing refresh failed'));
     // A new dataset's clean topic joins the share streamer before any grant on it, not during one.
-    app.grants.streamer.refresh().catch((err: unknown) => log.warn({ err }, 'share streamer refresh failed'));
+    app.grants.refresh().catch((err: unknown) => log.warn({ err }, 'share streamer refresh failed'));
   };
   // Not awaited: declaring a dataset must not wait for the validator's group to rebalance.
   app.catalog.onChange(refresh);

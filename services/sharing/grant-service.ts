@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type LeaderView, notifyLeader } from '../platform/leader.ts';
 import type { Pool } from '../platform/db/pool.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Kafka } from '../platform/kafka/client.ts';
@@ -74,6 +76,22 @@ export interface GrantService {
   get(grantId: string): Promise<ActiveGrant | null>;
   /** Ends every live grant past its expiry; returns their ids. Call it on a timer. */
   expireDue(now?: Date): Promise<string[]>;
+  /**
+   * After a restore onto an empty cluster: re-creates every active grant's share topics, backfills
+   * them from the landing tables and grants the consumer its ACLs again. Returns the grant ids.
+   */
+  reinstate(): Promise<string[]>;
+  /**
+   * From now on only the instance `leader` elects streams share topics and completes activations;
+   * the others hand theirs over (NOTIFY on `channel`) and wait. Without it, this instance does all.
+   */
+  coordinate(leader: LeaderView): void;
+  /** The Postgres channel an activation or a revocation elsewhere wakes the leader on. */
+  readonly channel: string;
+  /** The leader's round: follow the grants, complete pending activations, delete ended grants' topics. */
+  catchUp(): Promise<void>;
+  /** Follows the catalog and the grants, where share topics are streamed (elsewhere nothing). */
+  refresh(): Promise<void>;
   /** Starts streaming the active grants (after a restart, from the stored state). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -91,7 +109,14 @@ export interface GrantServiceOptions {
   schemaPrefix: string;
   catalog: CatalogService;
   streamerGroupId?: string;
+  /** This hub's database schema, the origin of its outbox rows (see ShareStreamer). */
+  outboxOrigin?: string;
+  /** How long an instance that does not stream waits for the leader to activate a grant (ms). */
+  handoverTimeoutMs?: number;
 }
+
+/** Activations and revocations on another instance wake the streaming instance here. */
+const grantChannel = 'hub_grants';
 
 /** Exactly what a grant gives its consumer, so that revoke deletes exactly that. */
 export function grantAcls(grantId: string, consumer: string, datasets: readonly string[]): AclBinding[] {
@@ -131,7 +156,7 @@ const sameTerms = (row: GrantRow, spec: ActivateSpec) =>
   sortedEntries(row.masking) === sortedEntries(spec.masking ?? {});
 
 export function createGrantService(options: GrantServiceOptions): GrantService {
-  const { pool, admin, registry, producer, catalog, schemaPrefix } = options;
+  const { pool, admin, registry, producer, catalog, schemaPrefix, handoverTimeoutMs = 60_000 } = options;
   const log = options.log.child({ module: 'grants' });
   const store = createGrantStore({ pool });
   const targetsByGrant = new Map<string, { targets: ShareTarget[]; schemas: Map<string, DatasetSchema> }>();
@@ -184,6 +209,11 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
     };
   }
 
+  // Grants whose activation runs in this process: streamed (into the hold buffer) while still pending.
+  const completing = new Map<string, Promise<ShareTarget[]>>();
+  let leader: LeaderView | null = null;
+  const leadsHere = () => leader === null || leader.leading;
+
   const streamer = new ShareStreamer({
     kafka: options.kafka,
     admin,
@@ -191,10 +221,13 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
     registry,
     log: options.log,
     groupId: options.streamerGroupId,
+    ...(options.outboxOrigin ? { outboxOrigin: options.outboxOrigin } : {}),
     datasets: async () => [...new Set((await catalog.active()).map((e) => e.dataset))],
     async load() {
       const out: ShareTarget[] = [];
       for (const row of await store.byStatus(['pending', 'active'])) {
+        // A pending grant another process (or a dead leader) started is not streamed before its backfill.
+        if (row.status === 'pending' && !completing.has(row.id)) continue;
         try {
           out.push(...(await targetsOf(row)).targets);
         } catch (err) {
@@ -215,67 +248,17 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
     return n;
   }
 
-  async function revoke(grantId: string, reason: EndReason): Promise<void> {
-    const row = await store.get(grantId);
-    if (!row) throw new HubError('HUB_ERR_NOT_FOUND', `no grant "${grantId}"`);
-    const datasets = row.datasets.map((d) => d.dataset);
-    await admin.revoke(grantAcls(row.id, row.consumer, datasets));
-    const ended = await store.end(row.id, reason);
-    targetsByGrant.delete(row.id);
-    streamer.forget(row.id);
-    await streamer.refresh();
-    // A batch handed the old targets may still be sending to these topics: let it finish first.
-    await streamer.drain();
-    const topics = new Set(datasets.map((d) => shareTopic(row.id, d)));
-    const existing = (await admin.listTopics()).filter((t) => topics.has(t));
-    if (existing.length > 0) {
-      await admin
-        .deleteTopics(existing)
-        .catch((err: unknown) => log.warn({ grant: row.id, topics: existing, err }, 'share topics not deleted; access is revoked regardless'));
-    }
-    await producer.forget([...topics]).catch((err: unknown) => log.warn({ grant: row.id, err }, 'sharing producer not renewed; the next send renews it'));
-    if (ended) log.info({ grant: row.id, consumer: row.consumer, reason }, 'grant ended');
-  }
-
-  return {
-    streamer,
-    start: () => streamer.start(),
-    stop: () => streamer.stop(),
-    async activate(spec) {
-      checkSpec(spec);
-      if (!(await admin.userExists(spec.consumer))) throw new HubError('HUB_ERR_NOT_FOUND', `consumer "${spec.consumer}" has no Kafka user`);
-      const datasets = spec.datasets.map((d) => ({ dataset: d.dataset, fields: [...d.fields] }));
-      const row = await store.insertPending({
-        id: spec.id,
-        consumer: spec.consumer,
-        purpose: spec.purpose,
-        datasets,
-        unmasked: spec.unmasked ?? [],
-        masking: spec.masking ?? {},
-        expiresAt: spec.expiresAt,
-        salt: randomBytes(32).toString('hex'),
-      });
-      if (row.status !== 'pending' && row.status !== 'active')
-        throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" ended (${row.status}); a grant id is never reused`);
-      // Held from now: a refresh elsewhere (a catalog change) must not stream it before its topic and backfill.
-      if (row.status === 'pending') streamer.hold(row.id);
-      if (!sameTerms(row, { ...spec, datasets })) {
-        if (row.status === 'pending') streamer.forget(row.id);
-        throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" exists with other terms; revoke it and grant anew`);
-      }
-      let built: Awaited<ReturnType<typeof targetsOf>>;
-      try {
-        built = await targetsOf(row);
-      } catch (err) {
-        // Invalid terms: nothing was created in Kafka, so the pending row goes too.
-        if (row.status === 'pending') {
-          streamer.forget(row.id);
-          await pool.query(`DELETE FROM grants WHERE id = $1 AND status = 'pending'`, [row.id]);
-        }
-        throw err;
-      }
-      const { targets, schemas } = built;
-      if (row.status === 'pending') {
+  /**
+   * The streaming half of an activation, run where the streamer runs: topics, the backfill under a
+   * hold, then the consumer's ACLs and the active state. Once per grant at a time.
+   */
+  function complete(row: GrantRow, { refill = row.status === 'pending' } = {}): Promise<ShareTarget[]> {
+    const running = completing.get(row.id);
+    if (running) return running;
+    const run = (async () => {
+      const { targets, schemas } = await targetsOf(row);
+      if (refill) {
+        streamer.hold(row.id);
         try {
           await admin.ensureTopics(targets.map((t) => topicSpecs.share(row.id, t.projection.dataset)));
           await streamer.refresh();
@@ -296,14 +279,144 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
         grantAcls(
           row.id,
           row.consumer,
-          datasets.map((d) => d.dataset),
+          row.datasets.map((d) => d.dataset),
         ),
       );
       await store.setActive(row.id);
       log.info({ grant: row.id, consumer: row.consumer, topics: targets.map((t) => t.projection.topic) }, 'grant active');
-      return view({ ...row, status: 'active' }, targets);
+      return targets;
+    })().finally(() => completing.delete(row.id));
+    completing.set(row.id, run);
+    return run;
+  }
+
+  /** Another instance streams: it completes the activation; this one waits for the grant to turn active. */
+  async function handOver(row: GrantRow): Promise<GrantRow> {
+    await notifyLeader(pool, grantChannel, row.id);
+    const deadline = Date.now() + handoverTimeoutMs;
+    for (let wait = 50; Date.now() < deadline; wait = Math.min(wait * 2, 500)) {
+      await sleep(wait);
+      const now = await store.get(row.id);
+      if (now?.status === 'active') return now;
+      if (now && now.status !== 'pending') throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" ended (${now.status}) while it was being activated`);
+    }
+    throw new HubError('HUB_ERR_NOT_READY', `grant "${row.id}" is being activated by the instance that streams share topics; ask again shortly`);
+  }
+
+  async function deleteShareTopics(row: GrantRow): Promise<void> {
+    const topics = new Set(row.datasets.map((d) => shareTopic(row.id, d.dataset)));
+    const existing = (await admin.listTopics()).filter((t) => topics.has(t));
+    if (existing.length > 0) {
+      await admin
+        .deleteTopics(existing)
+        .catch((err: unknown) => log.warn({ grant: row.id, topics: existing, err }, 'share topics not deleted; access is revoked regardless'));
+    }
+    await producer.forget([...topics]).catch((err: unknown) => log.warn({ grant: row.id, err }, 'sharing producer not renewed; the next send renews it'));
+  }
+
+  async function revoke(grantId: string, reason: EndReason): Promise<void> {
+    const row = await store.get(grantId);
+    if (!row) throw new HubError('HUB_ERR_NOT_FOUND', `no grant "${grantId}"`);
+    const datasets = row.datasets.map((d) => d.dataset);
+    await admin.revoke(grantAcls(row.id, row.consumer, datasets));
+    const ended = await store.end(row.id, reason);
+    targetsByGrant.delete(row.id);
+    if (leadsHere()) {
+      streamer.forget(row.id);
+      await streamer.refresh();
+      // A batch handed the old targets may still be sending to these topics: let it finish first.
+      await streamer.drain();
+      await deleteShareTopics(row);
+    } else {
+      // The streaming instance stops feeding the topics and deletes them; access already ended above.
+      await notifyLeader(pool, grantChannel, row.id);
+    }
+    if (ended) log.info({ grant: row.id, consumer: row.consumer, reason }, 'grant ended');
+  }
+
+  /** The leader's round: follow the grants, delete what ended grants left, complete pending activations. */
+  let catchingUp: Promise<void> | null = null;
+  let again = false;
+  async function catchUpOnce(): Promise<void> {
+    await streamer.refresh();
+    const ended = await store.byStatus(['expired', 'revoked', 'suspended']);
+    if (ended.length > 0) {
+      const topics = new Set(await admin.listTopics());
+      const left = ended.filter((r) => r.datasets.some((d) => topics.has(shareTopic(r.id, d.dataset))));
+      if (left.length > 0) await streamer.drain();
+      for (const r of left) await deleteShareTopics(r);
+    }
+    for (const row of await store.byStatus(['pending'])) {
+      if (!leadsHere()) return;
+      await complete(row).catch((err: unknown) => log.warn({ grant: row.id, err }, 'activation not completed; trying again on the next round'));
+    }
+  }
+
+  return {
+    streamer,
+    start: () => streamer.start(),
+    stop: () => streamer.stop(),
+    coordinate(view) {
+      leader = view;
+    },
+    channel: grantChannel,
+    refresh: () => (leadsHere() ? streamer.refresh() : Promise.resolve()),
+    catchUp() {
+      if (!leadsHere()) return Promise.resolve();
+      if (catchingUp) {
+        again = true;
+        return catchingUp;
+      }
+      catchingUp = (async () => {
+        try {
+          do {
+            again = false;
+            await catchUpOnce();
+          } while (again && leadsHere());
+        } finally {
+          catchingUp = null;
+        }
+      })();
+      return catchingUp;
+    },
+    async activate(spec) {
+      checkSpec(spec);
+      if (!(await admin.userExists(spec.consumer))) throw new HubError('HUB_ERR_NOT_FOUND', `consumer "${spec.consumer}" has no Kafka user`);
+      const datasets = spec.datasets.map((d) => ({ dataset: d.dataset, fields: [...d.fields] }));
+      const row = await store.insertPending({
+        id: spec.id,
+        consumer: spec.consumer,
+        purpose: spec.purpose,
+        datasets,
+        unmasked: spec.unmasked ?? [],
+        masking: spec.masking ?? {},
+        expiresAt: spec.expiresAt,
+        salt: randomBytes(32).toString('hex'),
+      });
+      if (row.status !== 'pending' && row.status !== 'active')
+        throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" ended (${row.status}); a grant id is never reused`);
+      if (!sameTerms(row, { ...spec, datasets })) throw new HubError('HUB_ERR_CONFLICT', `grant "${row.id}" exists with other terms; revoke it and grant anew`);
+      try {
+        await targetsOf(row);
+      } catch (err) {
+        // Invalid terms: nothing was created in Kafka, so the pending row goes too.
+        if (row.status === 'pending') await pool.query(`DELETE FROM grants WHERE id = $1 AND status = 'pending'`, [row.id]);
+        throw err;
+      }
+      if (leadsHere()) return view({ ...row, status: 'active' }, await complete(row));
+      const active = row.status === 'active' ? row : await handOver(row);
+      return view(active, (await targetsOf(active)).targets);
     },
     revoke,
+    async reinstate() {
+      if (!leadsHere()) throw new HubError('HUB_ERR_NOT_READY', 'grants are reinstated by the instance that streams share topics');
+      const rows = await store.byStatus(['active']);
+      for (const row of rows) {
+        await complete(row, { refill: true });
+        log.info({ grant: row.id, consumer: row.consumer }, 'grant reinstated');
+      }
+      return rows.map((r) => r.id);
+    },
     async list(consumer) {
       const rows = (await store.byStatus(['active'])).filter((r) => consumer === undefined || r.consumer === consumer);
       return Promise.all(rows.map(async (r) => view(r, (await targetsOf(r).catch(() => null))?.targets)));

@@ -31,6 +31,7 @@ export const sharingPlugin = fp<{ config: HubConfig; log: Logger; keyHashSecret?
         log,
         schemaPrefix: config.cleansing.schemaPrefix,
         catalog: app.catalog,
+        outboxOrigin: config.database.schema,
       }),
     );
     const store = createApplicationStore({ pool: app.db });

@@ -1,11 +1,12 @@
 import type { EachBatchPayload } from 'kafkajs';
 import type { Kafka } from '../platform/kafka/client.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
-import { type HubProducer, type OutgoingRecord, sendInOrder } from '../platform/kafka/producer.ts';
+import { type HubProducer, type OutgoingRecord, type TransactionalProducer, createTransactionalProducer, sendInOrder } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import type { Logger } from '../platform/logger.ts';
 import { cleanTopic, cleanTopicPrefix, groups, topicSpecs } from '../contract/names.ts';
 import { TopicFollower } from '../platform/kafka/topic-follower.ts';
+import { outboxHeaders, parseOutboxId } from '../contract/headers.ts';
 import type { Projection } from './share-schema.ts';
 
 /** One share topic the streamer feeds: a grant's projection of one dataset. */
@@ -29,6 +30,8 @@ export interface ShareStreamerOptions {
    */
   datasets: () => Promise<string[]>;
   groupId?: string;
+  /** This hub's outbox origin (its database schema): records it relayed twice are streamed once. */
+  outboxOrigin?: string;
 }
 
 /** Encodes one target's share record for a clean record (null value = tombstone). */
@@ -40,28 +43,36 @@ export async function shareRecord(registry: RegistryClient, target: ShareTarget,
 /**
  * One consumer group over the clean topics of every dataset in the catalog: each clean record is
  * projected and masked into every share topic of its dataset (records of datasets no grant shares
- * are passed over). Offsets are committed after the share
- * records are acknowledged, so a crash repeats (the share topics are compacted and keyed) but never
- * loses. hold()/release() bracket a grant's backfill: what arrives meanwhile is buffered and sent
- * after the backfilled state, so a newer version is never overwritten by the older snapshot.
- * Run one streamer per hub: holds are local to the process.
+ * are passed over). A batch's share records and its offset commit in one Kafka transaction, so a
+ * streamer killed mid-batch repeats nothing and loses nothing. hold()/release() bracket a grant's
+ * backfill: what arrives meanwhile is buffered and sent after the backfilled state, so a newer
+ * version is never overwritten by the older snapshot. Run one streamer per hub (sharing/workers.ts
+ * elects it): holds are local to the process.
  */
 export class ShareStreamer {
   readonly #o: ShareStreamerOptions;
   readonly #log: Logger;
   readonly #follower: TopicFollower<ShareTarget[]>;
   #held = new Map<string, { topic: string; record: OutgoingRecord }[]>();
+  readonly #groupId: string;
+  #tx: Promise<TransactionalProducer> | null = null;
+  /** Per clean topic partition, the highest outbox row id streamed (committed as offset metadata). */
+  #marks = new Map<string, bigint | null>();
   #lock: Promise<void> = Promise.resolve();
 
   constructor(options: ShareStreamerOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'share-streamer' });
+    this.#groupId = options.groupId ?? groups.shareStreamer;
     this.#follower = new TopicFollower<ShareTarget[]>({
       kafka: options.kafka,
-      groupId: options.groupId ?? groups.shareStreamer,
+      groupId: this.#groupId,
       log: this.#log,
       what: 'streaming clean topics to share topics',
-      consumer: { maxWaitTimeInMs: 100 },
+      // A dead leader's membership blocks the next one's join until this passes.
+      consumer: { maxWaitTimeInMs: 100, sessionTimeout: 10_000 },
+      // Offsets are committed inside the share records' transactions only.
+      run: { autoCommit: false },
       // The clean topics are compacted: a dataset new to the group read from its start is each key's latest state.
       async load() {
         const byTopic = new Map<string, ShareTarget[]>();
@@ -112,8 +123,12 @@ export class ShareStreamer {
     this.#held.delete(grantId);
   }
 
-  stop(): Promise<void> {
-    return this.#follower.stop();
+  async stop(): Promise<void> {
+    await this.#follower.stop();
+    this.#marks.clear();
+    const tx = this.#tx;
+    this.#tx = null;
+    await (await tx?.catch(() => null))?.close().catch((err: unknown) => this.#log.warn({ err }, 'closing the transactional producer failed'));
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -129,13 +144,51 @@ export class ShareStreamer {
     return sendInOrder(this.#o.producer, records);
   }
 
-  async #onBatch(
-    targets: readonly ShareTarget[],
-    { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload,
-  ): Promise<void> {
+  /** A partition's mark: from memory, or as the last transaction committed it (after a takeover). */
+  async #markOf(topic: string, partition: number): Promise<bigint | null> {
+    const key = `${topic}:${partition}`;
+    if (this.#marks.has(key)) return this.#marks.get(key) ?? null;
+    const admin = this.#o.kafka.admin();
+    try {
+      await admin.connect();
+      const [committed] = await admin.fetchOffsets({ groupId: this.#groupId, topics: [topic] });
+      for (const p of committed?.partitions ?? []) {
+        const stored = p.metadata;
+        this.#marks.set(`${topic}:${p.partition}`, stored && /^\d+$/.test(stored) ? BigInt(stored) : null);
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    return this.#marks.get(key) ?? null;
+  }
+
+  /** The group id doubles as the transactional id: one streamer per group, and the next one fences the last. */
+  #transactions(): Promise<TransactionalProducer> {
+    this.#tx ??= createTransactionalProducer({ kafka: this.#o.kafka, transactionalId: this.#groupId }).catch((err: unknown) => {
+      this.#tx = null;
+      throw err;
+    });
+    return this.#tx;
+  }
+
+  async #onBatch(targets: readonly ShareTarget[], { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const out: { topic: string; record: OutgoingRecord }[] = [];
+    let last: string | null = null;
+    let mark = await this.#markOf(batch.topic, batch.partition);
+    let repeats = 0;
     for (const m of batch.messages) {
       if (!isRunning() || isStale()) break;
+      last = m.offset;
+      const header = m.headers?.[outboxHeaders.id];
+      const row = header === undefined || Array.isArray(header) ? null : parseOutboxId(header.toString());
+      if (row && row.origin === this.#o.outboxOrigin) {
+        // The relay sent this row again after a crash: its first copy was streamed already.
+        if (mark !== null && row.id <= mark) {
+          repeats++;
+          continue;
+        }
+        mark = row.id;
+      }
       const key = m.key?.toString();
       if (key === undefined || targets.length === 0) continue;
       let clean: Record<string, unknown> | null = null;
@@ -153,10 +206,20 @@ export class ShareStreamer {
         else out.push(entry);
       }
     }
-    await this.#sendAll(out);
-    const last = batch.messages[batch.messages.length - 1];
-    if (last && isRunning() && !isStale()) resolveOffset(last.offset);
-    await commitOffsetsIfNecessary();
+    if (last === null) return;
+    // The share records and the clean topic's offset commit together: a streamer killed in between
+    // leaves an aborted transaction, never a record sent twice.
+    if (repeats > 0) this.#log.info({ topic: batch.topic, partition: batch.partition, repeats }, 'skipped clean records the outbox relay sent twice');
+    const tx = await this.#transactions();
+    await tx.sendWithOffset(out, {
+      groupId: this.#groupId,
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: (BigInt(last) + 1n).toString(),
+      metadata: mark === null ? null : mark.toString(),
+    });
+    this.#marks.set(`${batch.topic}:${batch.partition}`, mark);
+    resolveOffset(last);
     await heartbeat();
   }
 }

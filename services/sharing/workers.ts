@@ -1,20 +1,42 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../platform/logger.ts';
+import { Leadership } from '../platform/leader.ts';
+import { groups } from '../contract/names.ts';
 
-/** Sharing's background work: grants stream from clean.<dataset> into their share topics; deadlines and expiries fire on a tick. */
+/**
+ * Sharing's background work. Deadlines and expiries fire on a tick on every instance (a timer is
+ * claimed by one). The share streamer runs on one elected instance: the others hand it their
+ * activations, and when it dies the next one elected holds the pending grants, streams, and
+ * completes them.
+ */
 export async function startSharingWorkers(
   app: FastifyInstance,
-  { log, tickMs = 10_000 }: { log: Logger; tickMs?: number },
+  { log, schema, tickMs = 10_000, leaderCheckMs = 2000 }: { log: Logger; schema: string; tickMs?: number; leaderCheckMs?: number },
 ): Promise<{ stop(): Promise<void> }> {
-  await app.grants.start();
+  const catchUp = () => app.grants.catchUp().catch((err: unknown) => log.warn({ err }, 'share streamer round failed; retrying on the next tick'));
+  const leadership = new Leadership({
+    pool: app.db,
+    name: `${schema}:${groups.shareStreamer}`,
+    log,
+    checkMs: leaderCheckMs,
+    async onElected() {
+      await app.grants.start();
+      void catchUp();
+    },
+    onDeposed: () => app.grants.stop(),
+    listen: { channel: app.grants.channel, onNotify: () => void catchUp() },
+  });
+  app.grants.coordinate(leadership);
+  await leadership.start();
   const tick = setInterval(() => {
     app.sharing.fireDue().catch((err: unknown) => log.warn({ err }, 'sharing timers failed; retrying on the next tick'));
+    if (leadership.leading) void catchUp();
   }, tickMs);
   tick.unref();
   return {
     async stop() {
       clearInterval(tick);
-      await app.grants.stop();
+      await leadership.stop();
     },
   };
 }

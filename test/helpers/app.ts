@@ -174,6 +174,7 @@ export async function createTestApp({ listen = false, deps = {}, env = {} }: { l
         schemaPrefix: config.cleansing.schemaPrefix,
         catalog: app.catalog,
         streamerGroupId: uniqueName('share'),
+        outboxOrigin: db.schema,
       });
       await grants.start();
       stoppers.push(() => grants.stop());

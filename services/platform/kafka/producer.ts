@@ -166,3 +166,77 @@ export async function sendInOrder(producer: HubProducer, records: readonly { top
     i = j;
   }
 }
+
+/** A consumer's position to commit with the records a transaction writes. */
+export interface ConsumedOffset {
+  groupId: string;
+  topic: string;
+  partition: number;
+  /** The next offset to read (the last processed + 1). */
+  offset: string;
+  /** Committed beside the offset (Kafka's offset metadata), read back with the group's offsets. */
+  metadata?: string | null;
+}
+
+/**
+ * Consume-transform-produce exactly once: the records and the consumer's offset commit in one
+ * Kafka transaction, or neither does. A second producer with the same transactional id (the next
+ * leader) fences this one, and aborts what it left open. Readers see it with read_committed
+ * (kafkajs's default).
+ */
+export interface TransactionalProducer {
+  sendWithOffset(records: readonly { topic: string; record: OutgoingRecord }[], offset: ConsumedOffset): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createTransactionalProducer({ kafka, transactionalId }: { kafka: Kafka; transactionalId: string }): Promise<TransactionalProducer> {
+  const producer = kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await producer.connect();
+  } catch (err) {
+    throw toHubKafkaError(err, 'to connect the transactional producer');
+  }
+  return {
+    async sendWithOffset(records, { groupId, topic, partition, offset, metadata = null }) {
+      const txn = await producer.transaction().catch((err: unknown) => {
+        throw toHubKafkaError(err, 'to begin a transaction');
+      });
+      try {
+        let i = 0;
+        while (i < records.length) {
+          const target = records[i]!.topic;
+          let j = i;
+          while (j < records.length && records[j]!.topic === target) j++;
+          for (const chunk of chunksOf(records.slice(i, j).map((r) => r.record))) {
+            await txn.send({
+              topic: target,
+              acks: -1,
+              messages: chunk.map((r) => ({
+                key: r.key,
+                value: r.value,
+                headers: r.headers,
+                timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+              })),
+            });
+          }
+          i = j;
+        }
+        // kafkajs passes partition fields through to TxnOffsetCommit, whose partitions carry metadata.
+        const entry = { partition, offset, metadata };
+        const partitions: { partition: number; offset: string }[] = [entry];
+        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions }] });
+        await txn.commit();
+      } catch (err) {
+        await txn.abort().catch(() => undefined);
+        throw toHubKafkaError(err, `to write a transaction for ${topic}/${partition}`);
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
