@@ -267,14 +267,21 @@ export function createApplicationStore({ pool }: { pool: Pool }) {
       await db.query('INSERT INTO sharing_timers (kind, application_id, due_at) VALUES ($1, $2, $3)', [kind, applicationId, dueAt]);
     },
     /** Claims due timers: SKIP LOCKED and the fired_at guard make each fire in one instance only. */
-    async claimDue(now: Date, by: string, limit = 50): Promise<Timer[]> {
+    /** Claims due timers nobody is handling: never claimed, or claimed by an instance whose lease (ms, on the database's clock) ran out. */
+    async claimDue(now: Date, by: string, leaseMs: number, limit = 50): Promise<Timer[]> {
       const { rows } = await pool.query<{ id: string; kind: TimerKind; application_id: string; due_at: Date }>(
         `UPDATE sharing_timers SET fired_at = now(), fired_by = $2
-         WHERE id IN (SELECT id FROM sharing_timers WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at FOR UPDATE SKIP LOCKED LIMIT $3)
+         WHERE id IN (
+           SELECT id FROM sharing_timers
+           WHERE done_at IS NULL AND due_at <= $1 AND (fired_at IS NULL OR fired_at < now() - make_interval(secs => $4::double precision / 1000))
+           ORDER BY due_at FOR UPDATE SKIP LOCKED LIMIT $3)
          RETURNING id, kind, application_id, due_at`,
-        [now, by, limit],
+        [now, by, limit, leaseMs],
       );
       return rows.map((r) => ({ id: r.id, kind: r.kind, applicationId: r.application_id, dueAt: r.due_at.toISOString() }));
+    },
+    async done(id: string): Promise<void> {
+      await pool.query('UPDATE sharing_timers SET done_at = now() WHERE id = $1', [id]);
     },
     /** Gives a timer back when handling it failed, so that the next tick tries again. */
     async release(id: string): Promise<void> {

@@ -71,6 +71,7 @@ export function createSharingService({
   log,
   audit,
   instance = `hub-${process.pid}`,
+  timerLeaseMs = 300_000,
 }: {
   pool: Pool;
   audit?: AuditLog;
@@ -81,6 +82,8 @@ export function createSharingService({
   profile: JurisdictionProfile;
   log: Logger;
   instance?: string;
+  /** How long a claimed timer is left to the instance that claimed it before another may fire it (ms). */
+  timerLeaseMs?: number;
 }): SharingService {
   const logger = log.child({ module: 'sharing' });
 
@@ -384,15 +387,20 @@ export function createSharingService({
 
     applications: (filter) => store.list(filter),
     async fireDue(now = new Date()) {
-      const timers = await store.claimDue(now, instance);
+      const timers = await store.claimDue(now, instance, timerLeaseMs);
       for (const timer of timers) {
         try {
           const app = await store.byId(pool, timer.applicationId);
-          if (!app) continue;
+          if (!app) {
+            await store.done(timer.id);
+            continue;
+          }
           if (timer.kind === 'grant-expires' && app.status === 'granted' && app.grantId) {
             const detail = await endGrant(app, 'expired');
-            await store.update(pool, app.id, { status: 'expired' });
-            await step(pool, app, 'hub', 'expired', detail);
+            await withTransaction(pool, async (client) => {
+              await store.update(client, app.id, { status: 'expired' });
+              await step(client, app, 'hub', 'expired', detail);
+            });
           } else if (timer.kind === 'answer-due' && app.status === 'pending-provider') {
             // The rules the application was filed under, whichever instance fires the timer.
             const rules = (jurisdictions[app.jurisdiction as JurisdictionId] ?? profile).application;
@@ -402,10 +410,13 @@ export function createSharingService({
             else if (silence === 'authority-provides')
               await grant(app, 'authority', `the provider was silent; the data authority provides it itself (${rules.basis})`);
             else {
-              await store.update(pool, app.id, { status: 'escalated' });
-              await step(pool, app, 'hub', 'escalated-to-authority', {});
+              await withTransaction(pool, async (client) => {
+                await store.update(client, app.id, { status: 'escalated' });
+                await step(client, app, 'hub', 'escalated-to-authority', {});
+              });
             }
           }
+          await store.done(timer.id);
         } catch (err) {
           logger.warn({ err, timer: timer.id }, 'sharing timer failed; it fires again on the next tick');
           await store.release(timer.id);

@@ -207,4 +207,26 @@ describe('applications and scenarios', () => {
     expect(await store().byId(t.db.pool, app.id)).toMatchObject({ status: 'expired' });
     expect((await shareAcls()).filter((a) => a.name.includes(app.grantId!))).toHaveLength(0);
   });
+  it('fires a timer whose instance died after claiming it, once its lease has passed, and only once', async () => {
+    const until = new Date(Date.now() + 60 * 86_400_000).toISOString();
+    const app = await sharing('hefei').submit(
+      { purpose: '社保资格核验', datasets: [{ dataset: 'base.natural_person', fields: ['name'] }], validUntil: until },
+      principal(consumer),
+    );
+    expect(app.status).toBe('granted');
+    const late = new Date(Date.parse(until) + 1000);
+    // An instance claims the expiry and dies before handling it.
+    const claimed = await store().claimDue(late, 'dead-instance', 300_000);
+    expect(claimed.map((c) => c.applicationId)).toContain(app.id);
+    await sharing('hefei').fireDue(late);
+    expect(await store().byId(t.db.pool, app.id)).toMatchObject({ status: 'granted' });
+
+    await t.db.pool.query(`UPDATE sharing_timers SET fired_at = now() - interval '10 minutes' WHERE application_id = $1`, [app.id]);
+    await sharing('hefei').fireDue(late);
+    await sharing('hefei').fireDue(late);
+    expect(await store().byId(t.db.pool, app.id)).toMatchObject({ status: 'expired' });
+    expect((await steps(app)).filter((s) => s === 'hub:expired')).toHaveLength(1);
+    const timer = await t.db.pool.query('SELECT fired_by, done_at FROM sharing_timers WHERE application_id = $1', [app.id]);
+    expect(timer.rows).toEqual([{ fired_by: 'test-hefei', done_at: expect.any(Date) }]);
+  });
 });
