@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../platform/logger.ts';
 import { Leadership } from '../platform/leader.ts';
 import { groups } from '../contract/names.ts';
+import { Gauge } from 'prom-client';
 
 /**
  * Sharing's background work. Deadlines and expiries fire on a tick on every instance (a timer is
@@ -14,6 +15,10 @@ export async function startSharingWorkers(
   { log, schema, tickMs = 10_000, leaderCheckMs = 2000 }: { log: Logger; schema: string; tickMs?: number; leaderCheckMs?: number },
 ): Promise<{ stop(): Promise<void> }> {
   const catchUp = () => app.grants.catchUp().catch((err: unknown) => log.warn({ err }, 'share streamer round failed; retrying on the next tick'));
+  const leading =
+    (app.metrics.getSingleMetric('hub_share_streamer_leading') as Gauge | undefined) ??
+    new Gauge({ name: 'hub_share_streamer_leading', help: '1 on the instance elected to stream share topics, 0 elsewhere', registers: [app.metrics] });
+  leading.set(0);
   const leadership = new Leadership({
     pool: app.db,
     name: `${schema}:${groups.shareStreamer}`,
@@ -21,9 +26,13 @@ export async function startSharingWorkers(
     checkMs: leaderCheckMs,
     async onElected() {
       await app.grants.start();
+      leading.set(1);
       void catchUp();
     },
-    onDeposed: () => app.grants.stop(),
+    async onDeposed() {
+      leading.set(0);
+      await app.grants.stop();
+    },
     listen: { channel: app.grants.channel, onNotify: () => void catchUp() },
   });
   app.grants.coordinate(leadership);

@@ -155,9 +155,13 @@ describe('two hub instances, one killed mid-stream', () => {
     });
     expect(expiring.status, JSON.stringify(expiring.body)).toBe(201);
 
+    const leading = async (hub: Hub) => /^hub_share_streamer_leading 1$/m.test(await (await fetch(`${hub.base}/metrics`)).text());
+    expect([await leading(a), await leading(b)]).toEqual([true, false]);
     a.child.kill('SIGKILL');
     await once(a.child, 'exit');
     for (let from = total / 2 + 1; from <= total; from += batch) await send(from);
+
+    expect(await waitFor(() => leading(b), (yes) => yes)).toBe(true);
 
     // Every record landed once: one row and one history row per key.
     const landed = await waitFor(
