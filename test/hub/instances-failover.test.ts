@@ -161,7 +161,12 @@ describe('two hub instances, one killed mid-stream', () => {
     await once(a.child, 'exit');
     for (let from = total / 2 + 1; from <= total; from += batch) await send(from);
 
-    expect(await waitFor(() => leading(b), (yes) => yes)).toBe(true);
+    expect(
+      await waitFor(
+        () => leading(b),
+        (yes) => yes,
+      ),
+    ).toBe(true);
 
     // Every record landed once: one row and one history row per key.
     const landed = await waitFor(
