@@ -9,6 +9,10 @@
 #   KAFKA_WATCH_PID (optional)                 stop the broker when this process is gone
 #   KAFKA_HEAP (optional)                      JVM heap, default 512m
 #   KAFKA_TLS_PORT, KAFKA_TLS_PASSWORD (optional)  also a SASL_SSL listener, its CA in <state-dir>/tls/ca.pem
+#   KAFKA_NODE_ID, KAFKA_VOTERS (optional)     this node's id and every voter (id@host:port,...), for a
+#                                              cluster; default a single node 1
+#   KAFKA_CLUSTER_ID (optional)                the id every node of a cluster is formatted with
+#   KAFKA_REPLICATION, KAFKA_MIN_ISR (optional) replicas and min in-sync of topics, default 1 and 1
 #
 # The script resolves the broker jars with Maven into ~/.m2 (once), formats KRaft storage on the
 # first run (bootstrapping the super user's SCRAM credential), then runs kafka.Kafka. Run it in its
@@ -34,7 +38,13 @@ if [ ! -s "$cp_file" ]; then
 fi
 classpath=$(cat "$cp_file")
 
+node_id=${KAFKA_NODE_ID:-1}
+voters=${KAFKA_VOTERS:-$node_id@127.0.0.1:$KAFKA_CONTROLLER_PORT}
 sed -e "s#@CLIENT_PORT@#$KAFKA_CLIENT_PORT#g" \
+    -e "s#@NODE_ID@#$node_id#g" \
+    -e "s#@VOTERS@#$voters#g" \
+    -e "s#@REPLICATION@#${KAFKA_REPLICATION:-1}#g" \
+    -e "s#@MIN_ISR@#${KAFKA_MIN_ISR:-1}#g" \
     -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
     -e "s#@SUPER_USER@#$KAFKA_SUPER_USER#g" \
     -e "s#@SUPER_PASSWORD@#$KAFKA_SUPER_PASSWORD#g" \
@@ -69,7 +79,7 @@ jvm=(java "-Xms256m" "-Xmx${KAFKA_HEAP:-512m}" -XX:+UseG1GC -Djava.awt.headless=
 
 if [ ! -f "$state/data/meta.properties" ]; then
   # A Kafka cluster id is 16 random bytes, base64url; one starting with "-" would read as an option.
-  cluster_id=-
+  cluster_id=${KAFKA_CLUSTER_ID:--}
   while [[ $cluster_id == -* ]]; do cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
   "${jvm[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" \
     -c "$state/server.properties" \

@@ -36,7 +36,12 @@ export async function runCleanseCommand({ config, log, refreshMs = 30_000 }: { c
     });
     await app.register(redisPlugin, { config, log });
     // Cleansing runs as its own service user; the admin user only creates topics.
-    await app.register(kafkaPlugin, { connection, log, services: { cleansing: serviceConnections(connection, secrets.serviceUsers).cleansing } });
+    await app.register(kafkaPlugin, {
+      connection,
+      log,
+      replication: { factor: config.kafka.replicationFactor, minInsync: config.kafka.minInsyncReplicas },
+      services: { cleansing: serviceConnections(connection, secrets.serviceUsers).cleansing },
+    });
     // The running hub's registry, as the hub's own principal.
     const registry = createRegistryClient({
       url: config.registry.url ?? `${config.client.url}/registry`,

@@ -129,6 +129,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     await app.register(kafkaPlugin, {
       connection: deps.kafka,
       log,
+      replication: { factor: config.kafka.replicationFactor, minInsync: config.kafka.minInsyncReplicas },
       ...(deps.admin ? { admin: deps.admin } : {}),
       ...(deps.producer ? { producer: deps.producer } : {}),
       ...(deps.serviceKafka ? { services: deps.serviceKafka } : {}),

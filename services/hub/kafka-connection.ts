@@ -6,6 +6,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { LocalSecrets } from '../platform/secrets.ts';
 import type { KafkaConnection } from '../platform/kafka/client.ts';
 import { LocalBroker } from '../platform/kafka/local-broker.ts';
+import { LocalCluster } from '../platform/kafka/local-cluster.ts';
 import { isListening } from '../platform/net.ts';
 
 /** The generated password of the local broker's TLS keystore, kept with the other generated secrets. */
@@ -13,8 +14,8 @@ export const tlsKeystoreSecret = 'kafka-tls-keystore';
 
 export interface ResolvedKafka {
   connection: KafkaConnection;
-  /** The broker this process started and must stop; null for an external or already running one. */
-  broker: LocalBroker | null;
+  /** The broker (or local cluster) this process started and must stop; null for an external or already running one. */
+  broker: { stop(): Promise<void> } | null;
 }
 
 async function readCa(file: string): Promise<string> {
@@ -45,13 +46,31 @@ export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log
     };
   }
   const { local } = config.kafka;
+  // HUB_LOCAL_BROKERS nodes: node i (from 0) on the configured ports + 2i.
+  const ports = Array.from({ length: local.nodes }, (_, i) => ({ port: local.port + 2 * i, controllerPort: local.controllerPort + 2 * i }));
   const connection: KafkaConnection = {
     ...common,
-    brokers: [`127.0.0.1:${local.port}`],
+    brokers: ports.map((p) => `127.0.0.1:${p.port}`),
     username: secrets.kafkaSuperUser,
     password: secrets.kafkaSuperPassword,
   };
   if (reuseRunning && (await isListening(local.port))) return { connection, broker: null };
+  if (local.nodes > 1) {
+    if (local.tlsPort !== null)
+      throw new HubError('HUB_ERR_CONFIG', 'KAFKA_LOCAL_TLS_PORT is for the single local broker: unset it, or set HUB_LOCAL_BROKERS=1');
+    const cluster = new LocalCluster({
+      dir: join(config.stateDir, 'kafka-cluster'),
+      ports,
+      heap: local.heap,
+      superUser: secrets.kafkaSuperUser,
+      superPassword: secrets.kafkaSuperPassword,
+      startTimeoutMs: local.startTimeoutMs,
+      toolEnv: local.toolEnv,
+      log,
+    });
+    await cluster.start();
+    return { connection, broker: cluster };
+  }
   const broker = new LocalBroker({
     dir: join(config.stateDir, 'kafka'),
     port: local.port,

@@ -32,7 +32,7 @@ export async function startWorkers(
 ): Promise<Workers> {
   const ingest = await startIngestWorkers(app, { log, ...(groupId ? { groupId } : {}) });
   const cleansing = await startCleansingWorkers(app, { config, log, ...(cleansingGroupId ? { groupId: cleansingGroupId } : {}) });
-  const sharing = await startSharingWorkers(app, { log, schema: config.database.schema });
+  const sharing = await startSharingWorkers(app, { log, schema: config.database.schema, leaderCheckMs: config.sharing.leaderCheckMs });
   const audit = startAuditWorkers(app, { log });
   const stewardship = startStewardshipWorkers(app, { log, tickMs: config.stewardship.correctionTickMs });
   const openData = startOpenDataWorkers(app, { log, tickMs: config.open.publishTickMs });

@@ -62,7 +62,31 @@ export const settings = {
     max: 65535,
     doc: 'unset: loopback only; set: also a SASL_SSL listener on this port (CA in <state>/kafka/tls/ca.pem)',
   },
-  kafkaLocalHeap: { env: 'KAFKA_LOCAL_HEAP', kind: 'string', default: '512m', doc: 'local broker JVM heap' },
+  kafkaLocalHeap: { env: 'KAFKA_LOCAL_HEAP', kind: 'string', default: '512m', doc: 'local broker JVM heap (per node)' },
+  kafkaLocalNodes: {
+    env: 'HUB_LOCAL_BROKERS',
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 5,
+    doc: 'local KRaft nodes (broker + controller each); node i (from 0) listens on KAFKA_LOCAL_PORT + 2i and KAFKA_LOCAL_CONTROLLER_PORT + 2i',
+  },
+  kafkaReplicationFactor: {
+    env: 'KAFKA_REPLICATION_FACTOR',
+    kind: 'int',
+    default: undefined,
+    min: 1,
+    max: 7,
+    doc: 'replicas of every topic the hub creates; unset: 3, or the brokers in the cluster if fewer',
+  },
+  kafkaMinInsyncReplicas: {
+    env: 'KAFKA_MIN_INSYNC_REPLICAS',
+    kind: 'int',
+    default: undefined,
+    min: 1,
+    max: 7,
+    doc: 'min.insync.replicas of the topics the hub creates; unset: 2 with 3 or more replicas, else 1',
+  },
   javaHome: { env: 'JAVA_HOME', kind: 'string', default: undefined, doc: 'the JDK the local broker runs on (empty: java on PATH)' },
   toolPath: { env: 'PATH', kind: 'string', default: '/usr/bin:/bin', doc: 'where the local broker script finds java and mvn' },
   toolHome: { env: 'HOME', kind: 'string', default: '/root', doc: 'home of the local broker process (Maven keeps its cache there)' },
@@ -87,6 +111,27 @@ export const settings = {
   clientUrl: { env: 'HUB_URL', kind: 'url', default: 'http://127.0.0.1:8080', doc: 'the hub that client commands (hub import) talk to' },
   clientToken: { env: 'HUB_TOKEN', kind: 'string', default: undefined, secret: true, doc: 'bearer token of client commands (hub import)' },
   landingSchemaPrefix: { env: 'HUB_LANDING_SCHEMA_PREFIX', kind: 'string', default: '-', doc: 'prefix of the Postgres schemas base and theme ("-" for none)' },
+  leaderCheck: {
+    env: 'HUB_LEADER_CHECK_MS',
+    kind: 'int',
+    default: '2000',
+    min: 100,
+    doc: 'how often an instance asks to lead elected work (the share streamer), and the leader checks it still does (ms)',
+  },
+  grantHandover: {
+    env: 'HUB_GRANT_HANDOVER_TIMEOUT_MS',
+    kind: 'int',
+    default: '60000',
+    min: 1000,
+    doc: 'how long an instance waits for the elected one to activate a grant it handed over (ms; then 503, the activation goes on)',
+  },
+  timerLease: {
+    env: 'HUB_TIMER_LEASE_MS',
+    kind: 'int',
+    default: '300000',
+    min: 1000,
+    doc: 'after this, a sharing timer claimed by an instance that never finished it is fired by another (ms)',
+  },
   cleansingGroup: { env: 'HUB_CLEANSING_GROUP', kind: 'string', default: 'hub-cleansing', doc: 'consumer group of the cleansing service' },
   cleansingChunk: { env: 'HUB_CLEANSING_CHUNK', kind: 'int', default: '500', min: 1, max: 10000, doc: 'records per landing transaction' },
   verifyRate: {
@@ -243,12 +288,18 @@ export interface HubConfig {
     readonly clientId: string;
     readonly connectTimeoutMs: number;
     readonly requestTimeoutMs: number;
+    /** null: from the cluster's size (min(3, brokers)). */
+    readonly replicationFactor: number | null;
+    /** null: 2 with 3 or more replicas, else 1. */
+    readonly minInsyncReplicas: number | null;
     readonly local: {
       readonly port: number;
       readonly controllerPort: number;
       /** null: no SASL_SSL listener. */
       readonly tlsPort: number | null;
       readonly heap: string;
+      /** KRaft nodes to start (each broker and controller). */
+      readonly nodes: number;
       readonly startTimeoutMs: number;
       /** The only variables the local broker's process inherits (PATH, HOME, JAVA_HOME). */
       readonly toolEnv: Readonly<Record<string, string>>;
@@ -258,6 +309,7 @@ export interface HubConfig {
   readonly auth: { readonly cacheTtlMs: number };
   readonly jurisdiction: JurisdictionId;
   readonly cleansing: { readonly schemaPrefix: string; readonly groupId: string; readonly chunk: number };
+  readonly sharing: { readonly leaderCheckMs: number; readonly handoverTimeoutMs: number; readonly timerLeaseMs: number };
   readonly stewardship: {
     readonly alertOverdueDays: number;
     readonly streamPollMs: number;
@@ -369,6 +421,13 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
   if (raw.kafkaBrokers !== undefined && (raw.kafkaUsername === undefined || raw.kafkaPassword === undefined)) {
     problems.push('KAFKA_BROKERS is set: set KAFKA_USERNAME and KAFKA_PASSWORD to the hub super user too');
   }
+  if (
+    raw.kafkaReplicationFactor !== undefined &&
+    raw.kafkaMinInsyncReplicas !== undefined &&
+    Number(raw.kafkaMinInsyncReplicas) > Number(raw.kafkaReplicationFactor)
+  ) {
+    problems.push('KAFKA_MIN_INSYNC_REPLICAS is above KAFKA_REPLICATION_FACTOR: no write could ever be acknowledged');
+  }
   if (raw.kafkaCaFile !== undefined && raw.kafkaBrokers === undefined) {
     problems.push('KAFKA_CA_FILE is for external brokers: set KAFKA_BROKERS too (the local broker uses its own CA)');
   }
@@ -408,11 +467,14 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       clientId: str('kafkaClientId'),
       connectTimeoutMs: int('kafkaConnectTimeout'),
       requestTimeoutMs: int('kafkaRequestTimeout'),
+      replicationFactor: raw.kafkaReplicationFactor === undefined ? null : int('kafkaReplicationFactor'),
+      minInsyncReplicas: raw.kafkaMinInsyncReplicas === undefined ? null : int('kafkaMinInsyncReplicas'),
       local: {
         port: int('kafkaLocalPort'),
         controllerPort: int('kafkaLocalControllerPort'),
         tlsPort: raw.kafkaLocalTlsPort === undefined ? null : int('kafkaLocalTlsPort'),
         heap: str('kafkaLocalHeap'),
+        nodes: int('kafkaLocalNodes'),
         toolEnv: { PATH: str('toolPath'), HOME: str('toolHome'), ...(raw.javaHome ? { JAVA_HOME: raw.javaHome } : {}) },
         startTimeoutMs: int('kafkaLocalStartTimeout'),
       },
@@ -432,6 +494,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): H
       groupId: str('cleansingGroup'),
       chunk: int('cleansingChunk'),
     },
+    sharing: { leaderCheckMs: int('leaderCheck'), handoverTimeoutMs: int('grantHandover'), timerLeaseMs: int('timerLease') },
     catalog: { rawTopicPartitions: int('rawTopicPartitions') },
     open: {
       publishTickMs: int('openPublishTick'),

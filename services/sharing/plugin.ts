@@ -32,6 +32,7 @@ export const sharingPlugin = fp<{ config: HubConfig; log: Logger; keyHashSecret?
         schemaPrefix: config.cleansing.schemaPrefix,
         catalog: app.catalog,
         outboxOrigin: config.database.schema,
+        handoverTimeoutMs: config.sharing.handoverTimeoutMs,
       }),
     );
     const store = createApplicationStore({ pool: app.db });
@@ -47,6 +48,7 @@ export const sharingPlugin = fp<{ config: HubConfig; log: Logger; keyHashSecret?
         profile: jurisdictions[config.jurisdiction],
         log,
         audit: app.audit,
+        timerLeaseMs: config.sharing.timerLeaseMs,
       }),
     );
     await app.register(authenticated(sharingRoutes), { prefix: '/api/v1', sharing: app.sharing, store, grants: app.grants });

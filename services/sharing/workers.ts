@@ -12,7 +12,7 @@ import { Gauge } from 'prom-client';
  */
 export async function startSharingWorkers(
   app: FastifyInstance,
-  { log, schema, tickMs = 10_000, leaderCheckMs = 2000 }: { log: Logger; schema: string; tickMs?: number; leaderCheckMs?: number },
+  { log, schema, leaderCheckMs, tickMs = 10_000 }: { log: Logger; schema: string; leaderCheckMs: number; tickMs?: number },
 ): Promise<{ stop(): Promise<void> }> {
   const catchUp = () => app.grants.catchUp().catch((err: unknown) => log.warn({ err }, 'share streamer round failed; retrying on the next tick'));
   const leading =

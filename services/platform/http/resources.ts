@@ -9,7 +9,7 @@ import { ensureAppRole } from '../db/roles.ts';
 import { randomBytes } from 'node:crypto';
 import { openRedis, type Redis } from '../redis.ts';
 import { createKafkaClient, type KafkaConnection } from '../kafka/client.ts';
-import { createAdmin, type HubAdmin } from '../kafka/admin.ts';
+import { createAdmin, type HubAdmin, type Replication } from '../kafka/admin.ts';
 import { createProducer, type HubProducer } from '../kafka/producer.ts';
 import { createScramAdmin } from '../kafka/scram.ts';
 import { createRegistryClient, type RegistryClient } from '../registry-client.ts';
@@ -83,14 +83,16 @@ export type WorkIdentity = 'ingest' | 'cleansing' | 'sharing';
 export const kafkaPlugin = fp<{
   connection: KafkaConnection;
   log: Logger;
+  /** How topics the hub creates are replicated (config.kafka). */
+  replication?: Replication;
   admin?: HubAdmin;
   producer?: HubProducer;
   /** Each kind of work's own Kafka user; without one, that work uses `connection` (the admin user). */
   services?: Partial<Record<WorkIdentity, KafkaConnection>>;
 }>(
-  async (app, { connection, log, admin, producer, services = {} }) => {
+  async (app, { connection, log, replication, admin, producer, services = {} }) => {
     const client = createKafkaClient(connection, log);
-    const a = admin ?? (await createAdmin({ kafka: client, scram: createScramAdmin(connection) }));
+    const a = admin ?? (await createAdmin({ kafka: client, scram: createScramAdmin(connection), ...(replication ? { replication } : {}) }));
     const p = producer ?? (await createProducer({ kafka: client }));
     const own: HubProducer[] = [];
     const as = {} as Record<WorkIdentity, { client: Kafka; producer: HubProducer }>;

@@ -81,11 +81,23 @@ export interface HubAdmin {
   close(): Promise<void>;
 }
 
+/** How the hub's topics are replicated; a null part comes from the cluster's size. */
+export interface Replication {
+  factor: number | null;
+  minInsync: number | null;
+}
+
+/** Replicas of a topic and how many must have a write before it is acknowledged, on a cluster of `brokers`: 3 and 2 from three on. */
+export function replicationFor(brokers: number, wanted: Replication = { factor: null, minInsync: null }): { factor: number; minInsync: number } {
+  const factor = wanted.factor ?? Math.min(3, Math.max(1, brokers));
+  return { factor, minInsync: wanted.minInsync ?? (factor >= 3 ? 2 : 1) };
+}
+
 const reverse = <K extends string, V>(o: Record<K, V>) => new Map([...Object.entries(o)].map(([k, v]) => [v as V, k as K]));
 const resourceNames = reverse(resourceTypes);
 const operationNames = reverse(operations);
 
-export async function createAdmin({ kafka, scram }: { kafka: Kafka; scram: ScramAdmin }): Promise<HubAdmin> {
+export async function createAdmin({ kafka, scram, replication }: { kafka: Kafka; scram: ScramAdmin; replication?: Replication }): Promise<HubAdmin> {
   const admin: Admin = kafka.admin();
   try {
     await admin.connect();
@@ -109,19 +121,32 @@ export async function createAdmin({ kafka, scram }: { kafka: Kafka; scram: Scram
       }
     }
   };
+  // Sized on the first topic created: a broker down later must not make later topics less durable.
+  let placement: Promise<{ factor: number; minInsync: number }> | null = null;
+  const placementOf = () => {
+    placement ??= admin.describeCluster().then(
+      ({ brokers }) => replicationFor(brokers.length, replication),
+      (err: unknown) => {
+        placement = null;
+        throw err;
+      },
+    );
+    return placement;
+  };
   return {
     ensureTopics: (specs) =>
       wrap('to create topics', async () => {
         const existing = new Set(await admin.listTopics());
         const missing = specs.filter((s) => !existing.has(s.name));
         if (missing.length === 0) return [];
+        const { factor, minInsync } = await placementOf();
         await admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((s) => ({
             topic: s.name,
             numPartitions: s.partitions ?? 3,
-            replicationFactor: -1,
-            configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+            replicationFactor: factor,
+            configEntries: Object.entries({ 'min.insync.replicas': String(minInsync), ...s.config }).map(([name, value]) => ({ name, value })),
           })),
         });
         return missing.map((s) => s.name);

@@ -22,6 +22,8 @@ export interface LocalBrokerOptions {
   startTimeoutMs: number;
   /** Also a SASL_SSL listener on this port, its certificate from a CA generated into `<dir>/tls` (ca.pem for clients). */
   tls?: { port: number; password: string };
+  /** As one node of a cluster (LocalCluster): its id, every voter, the shared cluster id, topics' replication. */
+  node?: { id: number; voters: string; clusterId: string; replication: number; minIsr: number };
   /** PATH, HOME and JAVA_HOME for the broker's script (config.kafka.local.toolEnv); nothing else is inherited. */
   toolEnv: Readonly<Record<string, string>>;
   log: Logger;
@@ -69,6 +71,15 @@ export class LocalBroker {
         KAFKA_SUPER_PASSWORD: superPassword,
         KAFKA_WATCH_PID: String(process.pid),
         KAFKA_HEAP: heap,
+        ...(this.#opts.node
+          ? {
+              KAFKA_NODE_ID: String(this.#opts.node.id),
+              KAFKA_VOTERS: this.#opts.node.voters,
+              KAFKA_CLUSTER_ID: this.#opts.node.clusterId,
+              KAFKA_REPLICATION: String(this.#opts.node.replication),
+              KAFKA_MIN_ISR: String(this.#opts.node.minIsr),
+            }
+          : {}),
         ...(this.#opts.tls ? { KAFKA_TLS_PORT: String(this.#opts.tls.port), KAFKA_TLS_PASSWORD: this.#opts.tls.password } : {}),
       },
     });
@@ -124,6 +135,31 @@ export class LocalBroker {
     throw new HubError('HUB_ERR_STARTUP', `the local Kafka broker did not become ready within ${startTimeoutMs} ms (${lastError}); see ${join(dir, 'logs')}`);
   }
 
+  /** SIGKILL to the whole process group at once: a crash, not a shutdown (failure tests). */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    await this.#exited;
+    await this.#groupGone(-child.pid);
+    this.#child = null;
+  }
+
+  async #groupGone(group: number): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(group, 0);
+      } catch {
+        return;
+      }
+      await sleep(100);
+    }
+  }
+
   /** SIGTERM to the whole process group, then SIGKILL if it has not exited in time. */
   async stop(timeoutMs = 20_000): Promise<void> {
     const child = this.#child;
@@ -144,14 +180,7 @@ export class LocalBroker {
       }
     }
     // The JVM may outlive the script by a moment; wait until the group is empty.
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(group, 0);
-      } catch {
-        break;
-      }
-      await sleep(100);
-    }
+    await this.#groupGone(group);
     this.#child = null;
   }
 }
