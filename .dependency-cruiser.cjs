@@ -15,6 +15,7 @@ const layers = [
   ['sharing'],
   ['stewardship', 'opendata', 'console'],
   ['hub'],
+  ['backup'],
   ['cli'],
 ];
 const layerOf = new Map(layers.flatMap((names, i) => names.map((n) => [n, i])));

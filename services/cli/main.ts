@@ -9,6 +9,7 @@ import { runCleanseCommand } from './cleanse-command.ts';
 import { runConnectorCommand } from './connector-command.ts';
 import { runImportCommand } from './import-command.ts';
 import { runAuditCommand } from './audit-command.ts';
+import { runBackupCommand } from './backup-command.ts';
 
 const usage = `usage:
   hub [start]                                   start the whole hub (local broker unless KAFKA_BROKERS is set)
@@ -21,6 +22,10 @@ const usage = `usage:
                                                 upload a CSV or NDJSON file as a department (HUB_URL, HUB_TOKEN)
   hub audit verify [--json]                     check the audit trail's hash chain (exit 1 if broken)
   hub audit export [--from ISO] [--to ISO]      the audit trail as NDJSON on stdout, oldest first, for archiving
+  hub backup <dir> [--secrets --passphrase-file F]
+                                                a consistent, verifiable backup (secrets only if asked, sealed)
+  hub backup verify <dir>                       check every file of a backup against its manifest
+  hub restore <dir> [--passphrase-file F]       rebuild the hub on an empty database and cluster
 roles: authority, steward, department, consumer, auditor`;
 
 async function start(config: HubConfig, log: Logger): Promise<void> {
@@ -76,6 +81,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       json: { type: 'boolean', default: false },
       from: { type: 'string' },
       to: { type: 'string' },
+      secrets: { type: 'boolean', default: false },
+      'passphrase-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -120,6 +127,21 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       out: process.stdout,
       err: process.stderr,
     });
+  }
+  if (command === 'backup' || command === 'restore') {
+    const config = loadConfig(env);
+    const log = createLogger({ level: config.logLevel ?? 'warn', destination: pino.destination(2) });
+    const verify = command === 'backup' && rest[0] === 'verify';
+    await runBackupCommand({
+      config,
+      log,
+      action: command === 'restore' ? 'restore' : verify ? 'verify' : 'backup',
+      dir: verify ? rest[1] : rest[0],
+      secrets: values.secrets ?? false,
+      passphraseFile: values['passphrase-file'],
+      out: process.stdout,
+    });
+    return 0;
   }
   throw new HubError('HUB_ERR_VALIDATION', `unknown command "${command}"\n${usage}`);
 }

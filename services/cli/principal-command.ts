@@ -13,6 +13,8 @@ import { createPrincipalStore } from '../principals/store.ts';
 import { createPrincipalService } from '../principals/service.ts';
 import type { PrincipalCredentials } from '../principals/types.ts';
 import { resolveKafka } from '../hub/kafka-connection.ts';
+import { createCredentialVault } from '../principals/credentials.ts';
+import { auditChainKey } from '../audit/hash.ts';
 import { serviceUserNames } from '../hub/topology.ts';
 import { createAuditLog } from '../audit/log.ts';
 
@@ -62,8 +64,13 @@ export async function runPrincipalCommand({ config, log, action, name, role, jso
     kafka = await resolveKafka(config, secrets, log, { reuseRunning: true });
     const admin = await createAdmin({ kafka: createKafkaClient(kafka.connection, log), scram: createScramAdmin(kafka.connection) });
     try {
-      const service = createPrincipalService({ store: createPrincipalStore({ pool }), admin });
-      const audit = createAuditLog({ pool });
+      const service = createPrincipalService({
+        store: createPrincipalStore({ pool }),
+        admin,
+        vault: createCredentialVault({ pool, keyHashSecret: secrets.keyHashSecret }),
+      });
+      // Keyed like the running hub's rows: an unkeyed row after keyed ones breaks the chain.
+      const audit = createAuditLog({ pool, key: auditChainKey(secrets.keyHashSecret) });
       // The command runs on the hub's machine as its operator: the audit trail names the OS user.
       const operator = `cli:${userInfo().username}`;
       const record = (act: string, detail: Record<string, unknown>) =>

@@ -151,7 +151,11 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
 
     // The areas, lowest layer first; each builds its service, decorates the app and registers its routes.
     // Bound late: the audit trail is registered after the principals it authenticates with.
-    await app.register(principalsPlugin, { config, record: (act) => app.audit.append(app.db, { ...act, method: 'api' }) });
+    await app.register(principalsPlugin, {
+      config,
+      record: (act) => app.audit.append(app.db, { ...act, method: 'api' }),
+      ...(deps.keyHashSecret ? { keyHashSecret: deps.keyHashSecret } : {}),
+    });
     await app.register(auditPlugin, { ...(deps.auditKey ? { key: deps.auditKey } : {}), ...(deps.auditHeadFile ? { headFile: deps.auditHeadFile } : {}) });
     await app.register(catalogPlugin, { config, log, schemas: deps.schemas ?? (await loadSchemaFiles()) });
     await app.register(ingestPlugin, { config, log });

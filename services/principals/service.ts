@@ -4,6 +4,7 @@ import { checkPrincipal } from './store.ts';
 import { newPassword, newToken } from '../platform/crypto.ts';
 import type { PrincipalCredentials } from './types.ts';
 import { HubError } from '../platform/errors.ts';
+import type { CredentialVault } from './credentials.ts';
 
 export interface PrincipalService {
   /** Creates the principal, its Kafka SCRAM user and its API token; the secrets are returned once. */
@@ -16,7 +17,8 @@ export interface PrincipalService {
   disable(name: string): Promise<void>;
 }
 
-export function createPrincipalService({ store, admin }: { store: PrincipalStore; admin: HubAdmin }): PrincipalService {
+/** `vault`: where each Kafka credential is kept (sealed), so that a restore can set it again on a new cluster. */
+export function createPrincipalService({ store, admin, vault }: { store: PrincipalStore; admin: HubAdmin; vault?: CredentialVault }): PrincipalService {
   return {
     async create({ name, role }) {
       checkPrincipal(name, role);
@@ -25,7 +27,8 @@ export function createPrincipalService({ store, admin }: { store: PrincipalStore
       // The row first: a name clash must never overwrite an existing Kafka user's password.
       const principal = await store.insert({ name, role, token, kafkaUser: name });
       try {
-        await admin.upsertUser(principal.kafkaUser, password);
+        const credential = await admin.upsertUser(principal.kafkaUser, password);
+        await vault?.save(principal.kafkaUser, credential);
       } catch (err) {
         await store.remove(name);
         throw err;
@@ -37,7 +40,8 @@ export function createPrincipalService({ store, admin }: { store: PrincipalStore
       if (!principal) throw new HubError('HUB_ERR_NOT_FOUND', `no principal named "${name}"`);
       const token = newToken();
       const password = newPassword();
-      await admin.upsertUser(principal.kafkaUser, password);
+      const credential = await admin.upsertUser(principal.kafkaUser, password);
+      await vault?.save(principal.kafkaUser, credential);
       await store.setToken(name, token);
       return { name, role: principal.role, kafka: { username: principal.kafkaUser, password }, token };
     },
@@ -45,12 +49,14 @@ export function createPrincipalService({ store, admin }: { store: PrincipalStore
       const principal = await store.byName(name);
       if (!principal) return;
       await admin.deleteUser(principal.kafkaUser).catch(() => undefined);
+      await vault?.remove(principal.kafkaUser);
       await store.remove(name);
     },
     async disable(name) {
       const principal = await store.byName(name);
       if (!principal) throw new HubError('HUB_ERR_NOT_FOUND', `no principal named "${name}"`);
       await store.disable(name);
+      await vault?.remove(principal.kafkaUser);
       await admin.deleteUser(principal.kafkaUser);
     },
   };

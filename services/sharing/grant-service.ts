@@ -77,11 +77,6 @@ export interface GrantService {
   /** Ends every live grant past its expiry; returns their ids. Call it on a timer. */
   expireDue(now?: Date): Promise<string[]>;
   /**
-   * After a restore onto an empty cluster: re-creates every active grant's share topics, backfills
-   * them from the landing tables and grants the consumer its ACLs again. Returns the grant ids.
-   */
-  reinstate(): Promise<string[]>;
-  /**
    * From now on only the instance `leader` elects streams share topics and completes activations;
    * the others hand theirs over (NOTIFY on `channel`) and wait. Without it, this instance does all.
    */
@@ -339,12 +334,19 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
   let again = false;
   async function catchUpOnce(): Promise<void> {
     await streamer.refresh();
+    const topics = new Set(await admin.listTopics());
     const ended = await store.byStatus(['expired', 'revoked', 'suspended']);
-    if (ended.length > 0) {
-      const topics = new Set(await admin.listTopics());
-      const left = ended.filter((r) => r.datasets.some((d) => topics.has(shareTopic(r.id, d.dataset))));
-      if (left.length > 0) await streamer.drain();
-      for (const r of left) await deleteShareTopics(r);
+    const left = ended.filter((r) => r.datasets.some((d) => topics.has(shareTopic(r.id, d.dataset))));
+    if (left.length > 0) await streamer.drain();
+    for (const r of left) await deleteShareTopics(r);
+    // An active grant without its topics (a hub restored onto a new cluster): topics, backfill, ACLs again.
+    for (const row of await store.byStatus(['active'])) {
+      if (!leadsHere()) return;
+      if (row.datasets.every((d) => topics.has(shareTopic(row.id, d.dataset)))) continue;
+      await complete(row, { refill: true }).then(
+        () => log.info({ grant: row.id }, 'grant reinstated: its share topics were missing'),
+        (err: unknown) => log.warn({ grant: row.id, err }, 'grant not reinstated; trying again on the next round'),
+      );
     }
     for (const row of await store.byStatus(['pending'])) {
       if (!leadsHere()) return;
@@ -408,15 +410,6 @@ export function createGrantService(options: GrantServiceOptions): GrantService {
       return view(active, (await targetsOf(active)).targets);
     },
     revoke,
-    async reinstate() {
-      if (!leadsHere()) throw new HubError('HUB_ERR_NOT_READY', 'grants are reinstated by the instance that streams share topics');
-      const rows = await store.byStatus(['active']);
-      for (const row of rows) {
-        await complete(row, { refill: true });
-        log.info({ grant: row.id, consumer: row.consumer }, 'grant reinstated');
-      }
-      return rows.map((r) => r.id);
-    },
     async list(consumer) {
       const rows = (await store.byStatus(['active'])).filter((r) => consumer === undefined || r.consumer === consumer);
       return Promise.all(rows.map(async (r) => view(r, (await targetsOf(r).catch(() => null))?.targets)));

@@ -1,10 +1,10 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaErrorType, toHubKafkaError } from './client.ts';
-import type { ScramAdmin } from './scram.ts';
+import type { ScramAdmin, ScramCredential } from './scram.ts';
 
 // kafkajs is CommonJS: Node's ESM loader does not see all of its named exports.
-const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } = kafkajs;
 type AclResourceTypes = (typeof AclResourceTypes)[keyof typeof AclResourceTypes];
 type AclOperationTypes = (typeof AclOperationTypes)[keyof typeof AclOperationTypes];
 
@@ -13,6 +13,13 @@ export interface TopicSpec {
   partitions?: number;
   /** Topic configs, e.g. { 'cleanup.policy': 'compact' }. */
   config?: Record<string, string>;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  config: Record<string, string>;
 }
 
 export type AclResource = 'topic' | 'group' | 'cluster' | 'transactional-id';
@@ -70,8 +77,14 @@ export interface HubAdmin {
   revoke(bindings: readonly AclBinding[]): Promise<void>;
   /** Every ACL whose principal is User:<principal>. */
   aclsOf(principal: string): Promise<AclBinding[]>;
+  /** Every ACL of the cluster (a backup's record). */
+  allAcls(): Promise<AclBinding[]>;
+  /** Partitions, replicas and the configs set on each topic (not the broker's defaults). */
+  describeTopics(names: readonly string[]): Promise<TopicDescription[]>;
   /** Creates the SCRAM-SHA-512 user, or rotates its password. */
-  upsertUser(username: string, password: string): Promise<void>;
+  upsertUser(username: string, password: string): Promise<ScramCredential>;
+  /** Sets a SCRAM credential kept from before (a restore). */
+  restoreUser(username: string, credential: ScramCredential): Promise<void>;
   deleteUser(username: string): Promise<void>;
   userExists(username: string): Promise<boolean>;
   /** Records not yet consumed by a group, per topic and partition. */
@@ -133,6 +146,29 @@ export async function createAdmin({ kafka, scram, replication }: { kafka: Kafka;
     );
     return placement;
   };
+  const describeAcls = (principal: string | undefined) =>
+    wrap('to describe ACLs', async () => {
+      const res = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        ...(principal ? { principal } : {}),
+        host: '*',
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      return res.resources.flatMap((r) =>
+        r.acls.map(
+          (a): AclBinding => ({
+            principal: a.principal.replace(/^User:/, ''),
+            resource: resourceNames.get(r.resourceType) ?? 'topic',
+            name: r.resourceName,
+            pattern: r.resourcePatternType === ResourcePatternTypes.PREFIXED ? 'prefixed' : 'literal',
+            operation: operationNames.get(a.operation) ?? 'all',
+            permission: a.permissionType === AclPermissionTypes.DENY ? 'deny' : 'allow',
+          }),
+        ),
+      );
+    });
   return {
     ensureTopics: (specs) =>
       wrap('to create topics', async () => {
@@ -158,28 +194,30 @@ export async function createAdmin({ kafka, scram, replication }: { kafka: Kafka;
       wrap('to delete ACLs', async () => {
         if (bindings.length > 0) await admin.deleteAcls({ filters: bindings.map(toKafkaAcl) });
       }),
-    aclsOf: (principal) =>
-      wrap('to describe ACLs', async () => {
-        const res = await admin.describeAcls({
-          resourceType: AclResourceTypes.ANY,
-          resourcePatternType: ResourcePatternTypes.ANY,
-          principal: `User:${principal}`,
-          host: '*',
-          operation: AclOperationTypes.ANY,
-          permissionType: AclPermissionTypes.ANY,
+    aclsOf: (principal) => describeAcls(`User:${principal}`),
+    allAcls: () => describeAcls(undefined),
+    describeTopics: (names) =>
+      wrap('to describe topics', async () => {
+        if (names.length === 0) return [];
+        const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+        const configs = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
         });
-        return res.resources.flatMap((r) =>
-          r.acls.map((a) => ({
-            principal,
-            resource: resourceNames.get(r.resourceType) ?? 'topic',
-            name: r.resourceName,
-            pattern: r.resourcePatternType === ResourcePatternTypes.PREFIXED ? ('prefixed' as const) : ('literal' as const),
-            operation: operationNames.get(a.operation) ?? 'all',
-            permission: a.permissionType === AclPermissionTypes.DENY ? ('deny' as const) : ('allow' as const),
-          })),
-        );
+        return topics.map((t) => {
+          const entries = configs.resources.find((r) => r.resourceName === t.name)?.configEntries ?? [];
+          return {
+            name: t.name,
+            partitions: t.partitions.length,
+            replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+            config: Object.fromEntries(
+              entries.filter((e) => (e.configSource === undefined ? !e.isDefault : e.configSource === 1)).map((e) => [e.configName, e.configValue]),
+            ),
+          };
+        });
       }),
     upsertUser: (u, p) => scram.upsert(u, p),
+    restoreUser: (u, c) => scram.restore(u, c),
     deleteUser: (u) => scram.remove(u),
     userExists: (u) => scram.exists(u),
     lag: (groupId, topics) =>

@@ -16,8 +16,19 @@ export const scramIterations = 8192;
  * goes through @platformatic/kafka's protocol layer over a SCRAM-authenticated connection as the
  * hub super user; the salted password is computed here, so the password itself never travels.
  */
+/** A SCRAM-SHA-512 credential as the broker stores it: what it takes to set the same password again without knowing it. */
+export interface ScramCredential {
+  iterations: number;
+  salt: Buffer;
+  /** PBKDF2 of the password: enough to log in with, so a secret. */
+  saltedPassword: Buffer;
+}
+
 export interface ScramAdmin {
-  upsert(username: string, password: string): Promise<void>;
+  /** Sets the user's password; returns the credential it set. */
+  upsert(username: string, password: string): Promise<ScramCredential>;
+  /** Sets a credential set before (a restore onto another cluster). */
+  restore(username: string, credential: ScramCredential): Promise<void>;
   remove(username: string): Promise<void>;
   exists(username: string): Promise<boolean>;
 }
@@ -53,9 +64,13 @@ export function createScramAdmin(conn: KafkaConnection): ScramAdmin {
   return {
     async upsert(username, password) {
       const salt = randomBytes(32);
-      const saltedPassword = await pbkdf2Async(password, salt, scramIterations, 64, 'sha512');
+      const credential = { iterations: scramIterations, salt, saltedPassword: await pbkdf2Async(password, salt, scramIterations, 64, 'sha512') };
+      await this.restore(username, credential);
+      return credential;
+    },
+    async restore(username, { iterations, salt, saltedPassword }) {
       await withConnection(`set the SCRAM credential of ${username}`, (c) =>
-        alterUserScramCredentialsV0.api.async(c, [], [{ name: username, mechanism: SCRAM_SHA_512, iterations: scramIterations, salt, saltedPassword }]),
+        alterUserScramCredentialsV0.api.async(c, [], [{ name: username, mechanism: SCRAM_SHA_512, iterations, salt, saltedPassword }]),
       );
     },
     async remove(username) {
