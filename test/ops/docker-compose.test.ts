@@ -31,7 +31,8 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-const compose = parse(read('docker-compose.yml')) as ComposeFile;
+// `<<` merge keys, as docker compose reads them.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as ComposeFile;
 const services = compose.services;
 
 function service(name: string): Service {
@@ -172,9 +173,12 @@ function volumeTargets(s: Service): { source: string; target: string; readOnly: 
   });
 }
 
-const kafka = service('kafka');
+const brokerNames = ['kafka-1', 'kafka-2', 'kafka-3'];
+const brokers = brokerNames.map((name, i) => ({ name, id: i + 1, service: service(name), env: resolvedEnvironment(service(name)) }));
+const kafka = service('kafka-1');
 const kafkaEnvRaw = environment(kafka);
 const kafkaEnv = resolvedEnvironment(kafka);
+const tlsInit = service('kafka-tls');
 const hub = service('hub');
 const hubEnvRaw = environment(hub);
 const hubEnv = resolvedEnvironment(hub);
@@ -182,18 +186,27 @@ const knownEnvNames = new Set<string>(Object.values(settings).map((s) => s.env))
 
 describe('docker-compose.yml', () => {
   it('defines the hub and its three servers', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['kafka', 'postgres', 'redis', 'hub']));
+    expect(Object.keys(services)).toEqual(expect.arrayContaining([...brokerNames, 'kafka-tls', 'postgres', 'redis', 'hub']));
     expect(hub.build).toBeDefined();
   });
 
   it('pins Kafka 3.9, Postgres 16 and Redis 7', () => {
-    expect(kafka.image).toMatch(/^apache\/kafka:3\.9\.\d+$/);
+    for (const b of brokers) expect(b.service.image, b.name).toMatch(/^apache\/kafka:3\.9\.\d+$/);
     expect(service('postgres').image).toMatch(/^postgres:16(\.\d+)*(-[\w.]+)?$/);
     expect(service('redis').image).toMatch(/^redis:7(\.\d+)*(-[\w.]+)?$/);
   });
 
-  it('runs Kafka as one KRaft node with deny-by-default ACLs and no topic auto-creation', () => {
-    expect(new Set(required(kafkaEnv, 'KAFKA_PROCESS_ROLES').split(','))).toEqual(new Set(['broker', 'controller']));
+  it('runs Kafka as three KRaft voters with deny-by-default ACLs, three replicas and no topic auto-creation', () => {
+    for (const { name, id, env } of brokers) {
+      expect(new Set(required(env, 'KAFKA_PROCESS_ROLES').split(',')), name).toEqual(new Set(['broker', 'controller']));
+      expect(required(env, 'CLUSTER_ID')).toBe(required(kafkaEnv, 'CLUSTER_ID'));
+      expect(env.KAFKA_NODE_ID, name).toBe(String(id));
+      expect(required(env, 'KAFKA_CONTROLLER_QUORUM_VOTERS').split(','), name).toEqual(brokers.map((b) => `${b.id}@${b.name}:9093`));
+      expect(
+        listeners(required(env, 'KAFKA_ADVERTISED_LISTENERS')).map((l) => l.host),
+        name,
+      ).toEqual([name]);
+    }
     expect(required(kafkaEnv, 'CLUSTER_ID')).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(kafkaEnv.KAFKA_AUTHORIZER_CLASS_NAME).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
     expect(kafkaEnv.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
@@ -203,7 +216,8 @@ describe('docker-compose.yml', () => {
     expect(factors.map(([k]) => k)).toEqual(
       expect.arrayContaining(['KAFKA_DEFAULT_REPLICATION_FACTOR', 'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR']),
     );
-    for (const [name, value] of factors) expect(value, name).toBe('1');
+    for (const [name, value] of factors) expect(value, name).toBe('3');
+    for (const [name, value] of Object.entries(kafkaEnv).filter(([k]) => /MIN_(ISR|INSYNC_REPLICAS)$/.test(k))) expect(value, name).toBe('2');
   });
 
   it('accepts clients only with SASL and SCRAM-SHA-512, encrypted wherever they leave the container', () => {
@@ -234,17 +248,24 @@ describe('docker-compose.yml', () => {
   });
 
   it('generates the CA on the first start and gives the hub its certificate only', () => {
-    const entrypoint = read('ops/compose/kafka/entrypoint.sh');
+    const init = read('ops/compose/kafka/tls-init.sh');
     // The same keygen script as the local broker's (tested) TLS listener, mounted read-only.
-    const keygen = volumeTargets(kafka).find((v) => v.target.endsWith('/tls-keygen.sh'));
+    const keygen = volumeTargets(tlsInit).find((v) => v.target.endsWith('/tls-keygen.sh'));
     expect(keygen?.readOnly).toBe(true);
     expect(keygen?.source).toBe('./ops/kafka/tls-keygen.sh');
-    expect(entrypoint).toContain(`bash ${keygen?.target} "$tls"`);
+    expect(init).toContain(`bash ${keygen?.target} "$tls"`);
     expect(read('ops/kafka/start.sh')).toContain('bash "$here/tls-keygen.sh"');
-    expect(entrypoint).toContain('mv "$tls/ca.pem" "$tls/public/ca.pem"');
-    expect(entrypoint).toContain(`"$tls" kafka "dns:kafka,`);
+    expect(init).toContain('mv "$tls/ca.pem" "$tls/public/ca.pem"');
+    expect(init).toContain(`"$tls" kafka "${brokerNames.map((n) => `dns:${n}`).join(',')},`);
+    const secrets = volumeTargets(tlsInit).find((v) => v.target === '/etc/kafka/secrets');
+    // Every node reads the one keystore, read-only, once the one-shot service has made it.
+    for (const b of brokers) {
+      const mounted = volumeTargets(b.service).find((v) => v.target === '/etc/kafka/secrets');
+      expect(mounted?.source, b.name).toBe(secrets?.source);
+      expect(mounted?.readOnly, b.name).toBe(true);
+      expect((b.service.depends_on as Record<string, { condition?: string }>)['kafka-tls']?.condition, b.name).toBe('service_completed_successfully');
+    }
     const caFile = required(hubEnv, 'KAFKA_CA_FILE');
-    const secrets = volumeTargets(kafka).find((v) => v.target === '/etc/kafka/secrets');
     const mount = (hub.volumes ?? []).find((v) => typeof v === 'object' && caFile.startsWith(`${v.target}/`));
     if (typeof mount !== 'object') throw new Error(`no volume holds ${caFile}`);
     expect(mount?.source).toBe(secrets?.source);
@@ -276,26 +297,28 @@ describe('docker-compose.yml', () => {
     expect(text).not.toMatch(/\$\{?KAFKA_(USERNAME|PASSWORD)\b/);
   });
 
-  it('configures the broker like the local one (ops/kafka/server.properties)', () => {
+  it('configures each node like a node of the local cluster (ops/kafka/server.properties)', () => {
     const user = required(hubEnv, 'KAFKA_USERNAME');
     const password = required(hubEnv, 'KAFKA_PASSWORD');
     const local = parseProperties(read('ops/kafka/server.properties'));
-    const ours = brokerProperties(kafkaEnv);
     // Addresses, ports and folders differ by design (containers); everything else must match.
-    // The protocol map too: the compose CLIENT listener leaves the container, so it is SASL_SSL.
+    // The protocol map too: the compose listeners leave the container, so they are SASL_SSL.
     const placeOnly = new Set(['listeners', 'advertised.listeners', 'controller.quorum.voters', 'log.dirs', 'listener.security.protocol.map']);
     expect(local.size).toBeGreaterThan(20);
-    for (const [key, value] of local) {
-      expect(ours.has(key), `${key} is not set on the kafka service`).toBe(true);
-      if (placeOnly.has(key)) continue;
-      // The compose file runs one node: node 1, topics with one replica.
-      const rendered = value
-        .replaceAll('@SUPER_USER@', user)
-        .replaceAll('@SUPER_PASSWORD@', password)
-        .replaceAll('@NODE_ID@', '1')
-        .replaceAll('@REPLICATION@', '1')
-        .replaceAll('@MIN_ISR@', '1');
-      expect(ours.get(key), key).toBe(rendered);
+    for (const b of brokers) {
+      const ours = brokerProperties(b.env);
+      for (const [key, value] of local) {
+        expect(ours.has(key), `${key} is not set on ${b.name}`).toBe(true);
+        if (placeOnly.has(key)) continue;
+        // As start.sh renders a node of a three-node cluster.
+        const rendered = value
+          .replaceAll('@SUPER_USER@', user)
+          .replaceAll('@SUPER_PASSWORD@', password)
+          .replaceAll('@NODE_ID@', String(b.id))
+          .replaceAll('@REPLICATION@', '3')
+          .replaceAll('@MIN_ISR@', '2');
+        expect(ours.get(key), `${b.name}: ${key}`).toBe(rendered);
+      }
     }
   });
 
@@ -385,13 +408,13 @@ describe('docker-compose.yml', () => {
         'redis.command --requirepass',
       ]),
     );
-    expect(found.filter((w) => w.startsWith('kafka.') && w.endsWith('(JAAS)')).length).toBeGreaterThanOrEqual(3);
+    expect(found.filter((w) => w.startsWith('kafka-1.') && w.endsWith('(JAAS)')).length).toBeGreaterThanOrEqual(3);
   });
 
   it('starts the hub only once Kafka, Postgres and Redis are healthy', () => {
     const deps = hub.depends_on;
     expect(deps && !Array.isArray(deps), 'depends_on with conditions').toBe(true);
-    for (const name of ['kafka', 'postgres', 'redis']) {
+    for (const name of [...brokerNames, 'postgres', 'redis']) {
       expect((deps as Record<string, { condition?: string }>)[name]?.condition, name).toBe('service_healthy');
       const hc = service(name).healthcheck;
       expect(hc?.disable, name).not.toBe(true);
@@ -407,7 +430,11 @@ describe('docker-compose.yml', () => {
     const onNamedVolume = (s: Service, dir: string) =>
       volumeTargets(s).some((v) => named.has(v.source) && (dir === v.target || dir.startsWith(`${v.target}/`)));
     expect(onNamedVolume(hub, required(hubEnv, 'HUB_STATE_DIR')), 'HUB_STATE_DIR').toBe(true);
-    expect(onNamedVolume(kafka, required(kafkaEnv, 'KAFKA_LOG_DIRS')), 'KAFKA_LOG_DIRS').toBe(true);
+    for (const b of brokers) expect(onNamedVolume(b.service, required(b.env, 'KAFKA_LOG_DIRS')), `${b.name} KAFKA_LOG_DIRS`).toBe(true);
+    expect(
+      new Set(brokers.map((b) => volumeTargets(b.service).find((v) => v.target === required(b.env, 'KAFKA_LOG_DIRS'))?.source)).size,
+      'a volume per node',
+    ).toBe(3);
     expect(onNamedVolume(service('postgres'), '/var/lib/postgresql/data'), 'postgres data').toBe(true);
   });
 
@@ -415,7 +442,7 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(hubEnv, '/app');
     expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8080 });
     expect(config.stateDir).toBe(hubEnv.HUB_STATE_DIR);
-    expect(config.kafka.brokers).toEqual(['kafka:9092']);
+    expect(config.kafka.brokers).toEqual(brokerNames.map((n) => `${n}:9092`));
     expect(config.kafka.username).toBe(hubEnv.KAFKA_USERNAME);
     expect(config.kafka.password).toBe(hubEnv.KAFKA_PASSWORD);
     expect(config.registry.url).toBeNull();

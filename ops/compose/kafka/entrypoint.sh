@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entrypoint of the `kafka` service in docker-compose.yml (apache/kafka image, mounted read-only).
+# Entrypoint of the kafka-1, kafka-2 and kafka-3 services in docker-compose.yml (apache/kafka image, mounted read-only).
 #
 # The image formats KRaft storage by itself on every start, but never with SCRAM credentials. The
 # hub's super user authenticates with SCRAM-SHA-512, and with ACLs on and
@@ -13,7 +13,7 @@
 # Environment (docker-compose.yml sets it):
 #   CLUSTER_ID, KAFKA_*                         the image's usual configuration
 #   SCRAM_SUPER_USER, SCRAM_SUPER_PASSWORD      the hub super user (KAFKA_USERNAME, KAFKA_PASSWORD)
-# It also generates the TLS material of the CLIENT listener into /etc/kafka/secrets (below).
+# The TLS material comes from the kafka-tls service (tls-init.sh) on a shared, read-only volume.
 # The two SCRAM_* names deliberately lack the KAFKA_ prefix: the image turns every KAFKA_* variable
 # into a broker property.
 set -euo pipefail
@@ -56,26 +56,14 @@ render_properties() {
   done < <(compgen -e | grep '^KAFKA_' | sort)
 }
 
-# TLS for the CLIENT listener (SASL_SSL). On the first start tls-keygen.sh makes a CA and a broker
-# certificate for the names clients use (kafka, localhost); the CA's key and the broker's keystore
-# stay in this container's secrets volume, and only the CA certificate goes to public/ca.pem, the
-# one file the hub mounts (KAFKA_CA_FILE). The keystore password is generated, never configured.
+# TLS for the CLIENT and CONTROLLER listeners (SASL_SSL): the keystore the kafka-tls service made
+# (tls-init.sh) for the three node names, read-only here.
 tls=/etc/kafka/secrets
-if [[ ! -s "$tls/broker.p12" || ! -s "$tls/public/ca.pem" ]]; then
-  echo "===> Generating the CA and the broker certificate (first start) ..."
-  umask 077
-  rm -rf "${tls:?}"/*
-  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tls/keystore.password"
-  store=$(cat "$tls/keystore.password")
-  TLS_STORE_PASSWORD=$store bash /opt/hub/tls-keygen.sh "$tls" kafka "dns:kafka,dns:localhost,ip:127.0.0.1" >"$tls/keytool.log" 2>&1 \
-    || { cat "$tls/keytool.log" >&2; fail "generating the TLS certificates failed"; }
-  mkdir -p "$tls/public" && mv "$tls/ca.pem" "$tls/public/ca.pem"
-  chmod 755 "$tls/public" && chmod 644 "$tls/public/ca.pem"
-  umask 022
-fi
+[[ -s "$tls/broker.p12" && -s "$tls/keystore.password" ]] || fail "no keystore in $tls: the kafka-tls service makes it (docker compose up runs it first)"
 # The broker's keystore (its key and chain) and, for its own inter-broker client, the CA it trusts.
 store=$(cat "$tls/keystore.password")
 export KAFKA_LISTENER_NAME_CLIENT_SSL_KEYSTORE_PASSWORD=$store KAFKA_LISTENER_NAME_CLIENT_SSL_TRUSTSTORE_PASSWORD=$store
+export KAFKA_LISTENER_NAME_CONTROLLER_SSL_KEYSTORE_PASSWORD=$store KAFKA_LISTENER_NAME_CONTROLLER_SSL_TRUSTSTORE_PASSWORD=$store
 
 data_dir=${KAFKA_LOG_DIRS%%,*}
 if [[ ! -f "$data_dir/meta.properties" ]]; then
