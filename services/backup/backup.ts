@@ -9,9 +9,9 @@ import { readSecrets } from '../platform/secrets.ts';
 import { cleanTopicPrefix, deadLetterTopic, qualityAlertsTopic, rawTopicPrefix, shareTopicPrefix } from '../contract/names.ts';
 import { auditHeadFile } from '../hub/topology.ts';
 import { digestTables } from './digest.ts';
-import { listFiles, manifestFormat, paths, writeManifest, type Manifest } from './manifest.ts';
+import { listFiles, macText, manifestFormat, paths, writeManifest, type Manifest } from './manifest.ts';
 import { runPgTool } from './pg-tools.ts';
-import { seal } from './seal.ts';
+import { passphraseMac, seal, type Sealed } from './seal.ts';
 
 export interface BackupDeps {
   config: HubConfig;
@@ -84,8 +84,9 @@ export async function backupHub({ config, pool, admin, log }: BackupDeps, { dir,
     if ((err as { code?: string }).code !== 'ENOENT') throw err;
   });
   let sealedInfo: Manifest['secrets'] = null;
+  let sealed: Sealed | null = null;
   if (passphrase !== null && secrets) {
-    const sealed = await seal(Buffer.from(JSON.stringify(secrets)), passphrase);
+    sealed = await seal(Buffer.from(JSON.stringify(secrets)), passphrase);
     await writeFile(join(dir, paths.secrets), `${JSON.stringify(sealed)}\n`, { mode: 0o600 });
     sealedInfo = { file: paths.secrets, kdf: sealed.kdf, cipher: sealed.cipher };
   }
@@ -99,6 +100,7 @@ export async function backupHub({ config, pool, admin, log }: BackupDeps, { dir,
     secrets: sealedInfo,
     files: await listFiles(dir),
   };
+  if (sealed && passphrase !== null) manifest.mac = await passphraseMac(sealed, passphrase, macText(manifest));
   await writeManifest(dir, manifest);
   return manifest;
 }

@@ -23,6 +23,17 @@ export interface Manifest {
   /** Sealed with the passphrase when `hub backup --secrets` was asked; null otherwise. */
   secrets: { file: string; kdf: Sealed['kdf']; cipher: Sealed['cipher'] } | null;
   files: BackupFile[];
+  /**
+   * With sealed secrets: HMAC of the rest of the manifest under a key from the passphrase, so that
+   * a manifest edited to match edited files is refused too. Without: absent (checksums only).
+   */
+  mac?: string;
+}
+
+/** The text a manifest's MAC covers: the manifest without its MAC. */
+export function macText(manifest: Manifest): string {
+  const { mac: _mac, ...rest } = manifest;
+  return JSON.stringify(rest);
 }
 
 export const paths = {

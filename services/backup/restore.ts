@@ -11,9 +11,9 @@ import { createCredentialVault } from '../principals/credentials.ts';
 import { auditHeadFile, ensureServiceUsers } from '../hub/topology.ts';
 import { isHubTopic } from './backup.ts';
 import { digestTables } from './digest.ts';
-import { paths, verifyBackup, type Manifest } from './manifest.ts';
+import { macText, paths, verifyBackup, type Manifest } from './manifest.ts';
 import { runPgTool } from './pg-tools.ts';
-import { type Sealed, unseal } from './seal.ts';
+import { passphraseMac, sameMac, type Sealed, unseal } from './seal.ts';
 
 export interface OpenedBackup {
   manifest: Manifest;
@@ -27,7 +27,10 @@ export async function openBackup(dir: string, passphrase: string | null): Promis
   if (!manifest.secrets) return { manifest, secrets: null };
   if (passphrase === null) throw new HubError('HUB_ERR_VALIDATION', 'this backup holds sealed secrets: give their passphrase (--passphrase-file)');
   const sealed = JSON.parse(await readFile(join(dir, manifest.secrets.file), 'utf8')) as Sealed;
-  return { manifest, secrets: JSON.parse((await unseal(sealed, passphrase)).toString('utf8')) as LocalSecrets };
+  const secrets = JSON.parse((await unseal(sealed, passphrase)).toString('utf8')) as LocalSecrets;
+  if (!manifest.mac || !sameMac(manifest.mac, await passphraseMac(sealed, passphrase, macText(manifest))))
+    throw new HubError('HUB_ERR_UNPROCESSABLE', `the manifest of ${dir} was changed after the backup (its MAC does not match): do not restore it`);
+  return { manifest, secrets };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { HubError } from '../platform/errors.ts';
 
 /** A passphrase-sealed payload: scrypt derives the key, AES-256-GCM encrypts and authenticates. */
@@ -48,4 +48,16 @@ export async function unseal(sealed: Sealed, passphrase: string): Promise<Buffer
       cause: err,
     });
   }
+}
+
+/** HMAC-SHA256 of `text` under a key derived from the passphrase and the sealed payload's salt: only a holder of the passphrase can make it. */
+export async function passphraseMac(sealed: Sealed, passphrase: string, text: string): Promise<string> {
+  const key = Buffer.from(hkdfSync('sha256', await derive(passphrase, Buffer.from(sealed.salt, 'base64'), sealed), Buffer.alloc(0), 'hub backup manifest', 32));
+  return createHmac('sha256', key).update(text).digest('hex');
+}
+
+export function sameMac(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
 }

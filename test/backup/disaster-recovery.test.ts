@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { KafkaMessage } from 'kafkajs';
@@ -218,6 +218,20 @@ describe('disaster recovery: backup, then restore onto a new database and broker
     const refused = await hub(target, 'restore', tampered, '--passphrase-file', passphrase);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/hub: .*kafka\/acls\.json does not match its checksum/);
+    // ...and a file changed together with its manifest entry: the manifest's MAC needs the passphrase.
+    const forged = join(work, 'forged');
+    await cp(backup, forged, { recursive: true });
+    const acls = '[]\n';
+    await writeFile(join(forged, 'kafka/acls.json'), acls);
+    const edited = JSON.parse(await readFile(join(forged, 'manifest.json'), 'utf8')) as Manifest;
+    edited.files = edited.files.map((f) =>
+      f.path === 'kafka/acls.json' ? { ...f, bytes: Buffer.byteLength(acls), sha256: createHash('sha256').update(acls).digest('hex') } : f,
+    );
+    await writeFile(join(forged, 'manifest.json'), JSON.stringify(edited, null, 2));
+    expect((await hub(target, 'backup', 'verify', forged)).code, 'checksums alone cannot tell').toBe(0);
+    const unsigned = await hub(target, 'restore', forged, '--passphrase-file', passphrase);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toMatch(/manifest .* was changed after the backup/);
     const wrong = join(work, 'wrong');
     await writeFile(wrong, 'not the passphrase at all\n');
     const denied = await hub(target, 'restore', backup, '--passphrase-file', wrong);
