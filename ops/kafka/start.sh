@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the hub's local Apache Kafka broker (single KRaft node, SASL/SCRAM, ACLs on).
+# Starts one node of the hub's local Apache Kafka (KRaft, broker and controller, SASL/SCRAM, ACLs on):
+# a single broker, or one node of a local cluster (services/platform/kafka/local-cluster.ts).
 #
 #   ops/kafka/start.sh <state-dir>
 #

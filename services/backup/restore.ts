@@ -129,6 +129,16 @@ export async function restoreDatabase({
   }
 }
 
+/**
+ * Cleansing keeps its raw-topic offsets in Postgres; on the new cluster every raw topic starts
+ * again at offset 0, and kept offsets would make cleansing skip that many new records. Called once
+ * the restored tables matched the manifest. Returns the partitions reset.
+ */
+export async function forgetRawOffsets(pool: Pool, manifest: Manifest): Promise<number> {
+  const { rowCount } = await pool.query(`DELETE FROM ${quoteIdent(manifest.database.schema)}.cleansing_offsets`);
+  return rowCount ?? 0;
+}
+
 const isShareAcl = (a: AclBinding) => a.name.startsWith(shareTopicPrefix);
 
 /**
@@ -149,7 +159,7 @@ export async function restoreKafka({
   config: HubConfig;
   dir: string;
   secrets: LocalSecrets;
-}): Promise<{ topics: number; users: number; acls: number }> {
+}): Promise<{ topics: number; users: number; acls: number; withoutCredential: string[] }> {
   const topics = JSON.parse(await readFile(join(dir, paths.topics), 'utf8')) as TopicDescription[];
   const created = await admin.ensureTopics(
     topics
@@ -161,10 +171,11 @@ export async function restoreKafka({
       }),
   );
   await ensureServiceUsers(admin, secrets.serviceUsers, { cleansingGroup: config.cleansing.groupId });
-  const credentials = await createCredentialVault({ pool, keyHashSecret: secrets.keyHashSecret }).enabled();
+  const vault = createCredentialVault({ pool, keyHashSecret: secrets.keyHashSecret });
+  const credentials = await vault.enabled();
   for (const { username, credential } of credentials) await admin.restoreUser(username, credential);
   const users = new Set(credentials.map((c) => c.username));
   const acls = (JSON.parse(await readFile(join(dir, paths.acls), 'utf8')) as AclBinding[]).filter((a) => users.has(a.principal) && !isShareAcl(a));
   if (acls.length > 0) await admin.grant(acls);
-  return { topics: created.length, users: credentials.length, acls: acls.length };
+  return { topics: created.length, users: credentials.length, acls: acls.length, withoutCredential: await vault.missing() };
 }

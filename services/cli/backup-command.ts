@@ -2,17 +2,15 @@ import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
-import { HubError, errorMessage } from '../platform/errors.ts';
+import { HubError, errorMessage, isHubError } from '../platform/errors.ts';
 import { openPool } from '../platform/db/pool.ts';
-import { createAdmin, type HubAdmin } from '../platform/kafka/admin.ts';
-import { createKafkaClient } from '../platform/kafka/client.ts';
-import { createScramAdmin } from '../platform/kafka/scram.ts';
+import type { HubAdmin } from '../platform/kafka/admin.ts';
 import { loadOrCreateSecrets, type LocalSecrets } from '../platform/secrets.ts';
-import { resolveKafka } from '../hub/kafka-connection.ts';
+import { openAdmin, resolveKafka } from '../hub/kafka-connection.ts';
 import { serviceUserNames } from '../hub/topology.ts';
 import { backupHub } from '../backup/backup.ts';
 import { verifyBackup } from '../backup/manifest.ts';
-import { assertEmptyCluster, assertEmptyDatabase, installSecrets, openBackup, restoreDatabase, restoreKafka } from '../backup/restore.ts';
+import { assertEmptyCluster, assertEmptyDatabase, forgetRawOffsets, installSecrets, openBackup, restoreDatabase, restoreKafka } from '../backup/restore.ts';
 
 export interface BackupCommand {
   config: HubConfig;
@@ -37,11 +35,7 @@ async function passphraseFrom(file: string | undefined): Promise<string | null> 
 async function withKafka<T>(config: HubConfig, secrets: LocalSecrets, log: Logger, fn: (admin: HubAdmin) => Promise<T>): Promise<T> {
   const kafka = await resolveKafka(config, secrets, log, { reuseRunning: true });
   try {
-    const admin = await createAdmin({
-      kafka: createKafkaClient(kafka.connection, log),
-      scram: createScramAdmin(kafka.connection),
-      replication: { factor: config.kafka.replicationFactor, minInsync: config.kafka.minInsyncReplicas },
-    });
+    const admin = await openAdmin(kafka.connection, config, log);
     try {
       return await fn(admin);
     } finally {
@@ -89,10 +83,25 @@ export async function runBackupCommand({ config, log, action, dir, secrets, pass
     const summary = await withKafka(config, { ...own, ...installed }, log, async (admin) => {
       await assertEmptyCluster(admin);
       const tables = await restoreDatabase({ pool, config, dir, manifest: opened.manifest, log });
-      return { tables, ...(await restoreKafka({ admin, pool, config, dir, secrets: installed })) };
+      const offsets = await forgetRawOffsets(pool, opened.manifest);
+      try {
+        return { tables, offsets, ...(await restoreKafka({ admin, pool, config, dir, secrets: installed })) };
+      } catch (err) {
+        // The database is in, the cluster is not: a second restore would be refused as non-empty.
+        throw new HubError(
+          isHubError(err) ? err.code : 'HUB_ERR_KAFKA_UNAVAILABLE',
+          `the database was restored but the Kafka part failed (${errorMessage(err)}): drop the schemas ${[opened.manifest.database.schema, ...opened.manifest.database.landingSchemas].join(', ')} and the hub topics, then restore again`,
+          { cause: err },
+        );
+      }
     });
+    for (const name of summary.withoutCredential)
+      log.warn(
+        { principal: name },
+        'no Kafka credential was kept for this principal (issued before they were kept): run `hub principal rotate` to give it a new one',
+      );
     out.write(
-      `restored ${dir}: ${summary.tables} tables match the manifest, ${summary.topics} topics, ${summary.users} Kafka users, ${summary.acls} ACLs; start the hub: it re-creates and refills the share topics of every active grant\n`,
+      `restored ${dir}: ${summary.tables} tables match the manifest, ${summary.topics} topics, ${summary.users} Kafka users, ${summary.acls} ACLs, ${summary.offsets} cleansing offsets reset (the raw topics start again)${summary.withoutCredential.length > 0 ? `; without a kept Kafka credential (rotate them): ${summary.withoutCredential.join(', ')}` : ''}; start the hub: it re-creates and refills the share topics of every active grant\n`,
     );
   } finally {
     await pool.end();

@@ -5,11 +5,8 @@ import { createRegistryClient } from '../platform/registry-client.ts';
 import { loadOrCreateSecrets } from '../platform/secrets.ts';
 import { metricsPlugin } from '../platform/http/metrics.ts';
 import { dbPlugin, kafkaPlugin, redisPlugin, registryClientPlugin } from '../platform/http/resources.ts';
-import { resolveKafka } from '../hub/kafka-connection.ts';
+import { openAdmin, replicationOf, resolveKafka } from '../hub/kafka-connection.ts';
 import { databaseRoleSecret, ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from '../hub/topology.ts';
-import { createKafkaClient } from '../platform/kafka/client.ts';
-import { createAdmin } from '../platform/kafka/admin.ts';
-import { createScramAdmin } from '../platform/kafka/scram.ts';
 import { startCleansingWorkers } from '../cleansing/workers.ts';
 
 /**
@@ -22,7 +19,7 @@ export async function runCleanseCommand({ config, log, refreshMs = 30_000 }: { c
   const { connection, broker } = await resolveKafka(config, secrets, log, { reuseRunning: true });
   const app = Fastify();
   try {
-    const admin = await createAdmin({ kafka: createKafkaClient(connection, log), scram: createScramAdmin(connection) });
+    const admin = await openAdmin(connection, config, log);
     try {
       await ensureServiceUsers(admin, secrets.serviceUsers, { cleansingGroup: config.cleansing.groupId });
     } finally {
@@ -39,7 +36,7 @@ export async function runCleanseCommand({ config, log, refreshMs = 30_000 }: { c
     await app.register(kafkaPlugin, {
       connection,
       log,
-      replication: { factor: config.kafka.replicationFactor, minInsync: config.kafka.minInsyncReplicas },
+      replication: replicationOf(config),
       services: { cleansing: serviceConnections(connection, secrets.serviceUsers).cleansing },
     });
     // The running hub's registry, as the hub's own principal.

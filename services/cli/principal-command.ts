@@ -5,14 +5,11 @@ import type { Logger } from '../platform/logger.ts';
 import { HubError } from '../platform/errors.ts';
 import { openPool } from '../platform/db/pool.ts';
 import { migrate } from '../platform/db/migrate.ts';
-import { createKafkaClient } from '../platform/kafka/client.ts';
-import { createAdmin } from '../platform/kafka/admin.ts';
-import { createScramAdmin } from '../platform/kafka/scram.ts';
 import { loadOrCreateSecrets } from '../platform/secrets.ts';
 import { createPrincipalStore } from '../principals/store.ts';
 import { createPrincipalService } from '../principals/service.ts';
 import type { PrincipalCredentials } from '../principals/types.ts';
-import { resolveKafka } from '../hub/kafka-connection.ts';
+import { openAdmin, resolveKafka } from '../hub/kafka-connection.ts';
 import { createCredentialVault } from '../principals/credentials.ts';
 import { auditChainKey } from '../audit/hash.ts';
 import { serviceUserNames } from '../hub/topology.ts';
@@ -62,7 +59,7 @@ export async function runPrincipalCommand({ config, log, action, name, role, jso
   try {
     await migrate({ pool, log });
     kafka = await resolveKafka(config, secrets, log, { reuseRunning: true });
-    const admin = await createAdmin({ kafka: createKafkaClient(kafka.connection, log), scram: createScramAdmin(kafka.connection) });
+    const admin = await openAdmin(kafka.connection, config, log);
     try {
       const service = createPrincipalService({
         store: createPrincipalStore({ pool }),

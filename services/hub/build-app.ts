@@ -9,6 +9,7 @@ import type { Pool } from '../platform/db/pool.ts';
 import type { Redis } from '../platform/redis.ts';
 import type { KafkaConnection } from '../platform/kafka/client.ts';
 import type { HubAdmin } from '../platform/kafka/admin.ts';
+import { replicationOf } from './kafka-connection.ts';
 import type { HubProducer } from '../platform/kafka/producer.ts';
 import type { RegistryClient } from '../platform/registry-client.ts';
 import { installErrorHandler } from '../platform/http/error-handler.ts';
@@ -129,7 +130,7 @@ export async function buildApp(config: HubConfig, deps: AppDeps): Promise<Fastif
     await app.register(kafkaPlugin, {
       connection: deps.kafka,
       log,
-      replication: { factor: config.kafka.replicationFactor, minInsync: config.kafka.minInsyncReplicas },
+      replication: replicationOf(config),
       ...(deps.admin ? { admin: deps.admin } : {}),
       ...(deps.producer ? { producer: deps.producer } : {}),
       ...(deps.serviceKafka ? { services: deps.serviceKafka } : {}),

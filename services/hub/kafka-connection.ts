@@ -4,7 +4,9 @@ import { HubError, errorMessage } from '../platform/errors.ts';
 import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { LocalSecrets } from '../platform/secrets.ts';
-import type { KafkaConnection } from '../platform/kafka/client.ts';
+import { createKafkaClient, type KafkaConnection } from '../platform/kafka/client.ts';
+import { createAdmin, type HubAdmin, type Replication } from '../platform/kafka/admin.ts';
+import { createScramAdmin } from '../platform/kafka/scram.ts';
 import { LocalBroker } from '../platform/kafka/local-broker.ts';
 import { LocalCluster } from '../platform/kafka/local-cluster.ts';
 import { isListening } from '../platform/net.ts';
@@ -85,4 +87,12 @@ export async function resolveKafka(config: HubConfig, secrets: LocalSecrets, log
   });
   await broker.start();
   return { connection, broker };
+}
+
+/** The replication the settings ask for (null: chosen from the cluster's size). */
+export const replicationOf = (config: HubConfig): Replication => ({ factor: config.kafka.replicationFactor, minInsync: config.kafka.minInsyncReplicas });
+
+/** An admin client as the hub's super user, creating topics with the configured replication. */
+export function openAdmin(connection: KafkaConnection, config: HubConfig, log: Logger): Promise<HubAdmin> {
+  return createAdmin({ kafka: createKafkaClient(connection, log), scram: createScramAdmin(connection), replication: replicationOf(config) });
 }

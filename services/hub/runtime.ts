@@ -7,11 +7,10 @@ import { loadSchemaFiles } from '../contract/dataset-schema.ts';
 import { buildApp } from './build-app.ts';
 import { auditChainKey } from '../audit/hash.ts';
 import { bootstrapHub, ensureServicePrincipal } from './bootstrap.ts';
-import { resolveKafka, tlsKeystoreSecret } from './kafka-connection.ts';
+import { openAdmin, resolveKafka, tlsKeystoreSecret } from './kafka-connection.ts';
 import { auditHeadFile, databaseRoleSecret, ensureServiceUsers, serviceConnections, servicePrincipalName, serviceUserNames } from './topology.ts';
-import { createKafkaClient, type KafkaConnection } from '../platform/kafka/client.ts';
-import { createAdmin, type HubAdmin } from '../platform/kafka/admin.ts';
-import { createScramAdmin } from '../platform/kafka/scram.ts';
+import type { KafkaConnection } from '../platform/kafka/client.ts';
+import type { HubAdmin } from '../platform/kafka/admin.ts';
 import { startWorkers, type Workers } from './workers.ts';
 
 export interface RunningHub {
@@ -40,7 +39,7 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
   };
   try {
     // The service users exist before the app connects as them: each kind of work runs as its own, least privileged.
-    await withAdmin(connection, log, (admin) => ensureServiceUsers(admin, secrets.serviceUsers, { cleansingGroup: config.cleansing.groupId }));
+    await withAdmin(connection, config, log, (admin) => ensureServiceUsers(admin, secrets.serviceUsers, { cleansingGroup: config.cleansing.groupId }));
     app = await buildApp(config, {
       log,
       kafka: connection,
@@ -78,8 +77,8 @@ export async function startHub(config: HubConfig, log: Logger): Promise<RunningH
   }
 }
 
-async function withAdmin<T>(connection: KafkaConnection, log: Logger, fn: (admin: HubAdmin) => Promise<T>): Promise<T> {
-  const admin = await createAdmin({ kafka: createKafkaClient(connection, log), scram: createScramAdmin(connection) });
+async function withAdmin<T>(connection: KafkaConnection, config: HubConfig, log: Logger, fn: (admin: HubAdmin) => Promise<T>): Promise<T> {
+  const admin = await openAdmin(connection, config, log);
   try {
     return await fn(admin);
   } finally {

@@ -9,6 +9,8 @@ export interface CredentialVault {
   remove(username: string): Promise<void>;
   /** Every kept credential of an enabled principal, unsealed. */
   enabled(): Promise<{ username: string; credential: ScramCredential }[]>;
+  /** Enabled principals (the hub's own excepted) with no kept credential: issued before credentials were kept. */
+  missing(): Promise<string[]>;
 }
 
 const nonceBytes = 12;
@@ -53,6 +55,13 @@ export function createCredentialVault({ pool, keyHashSecret }: { pool: Pool; key
          JOIN principals p ON p.kafka_user = c.username WHERE p.disabled_at IS NULL ORDER BY c.username`,
       );
       return rows.map((r) => ({ username: r.username, credential: { iterations: r.iterations, salt: r.salt, saltedPassword: open(r.username, r.sealed) } }));
+    },
+    async missing() {
+      const { rows } = await pool.query<{ name: string }>(
+        `SELECT p.name FROM principals p LEFT JOIN principal_kafka_credentials c ON c.username = p.kafka_user
+         WHERE p.disabled_at IS NULL AND p.role <> 'service' AND c.username IS NULL ORDER BY p.name`,
+      );
+      return rows.map((r) => r.name);
     },
   };
 }

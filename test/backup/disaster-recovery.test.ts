@@ -237,19 +237,28 @@ describe('disaster recovery: backup, then restore onto a new database and broker
     const denied = await hub(target, 'restore', backup, '--passphrase-file', wrong);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/passphrase does not open/);
+    const blind = await hub(target, 'restore', backup);
+    expect(blind.code, 'a missing option is a usage error').toBe(2);
+    expect(blind.stderr).toMatch(/^hub: this backup holds sealed secrets: give their passphrase/);
 
     // Restore into a new database, state folder and broker.
     const restored = await hub(target, 'restore', backup, '--passphrase-file', passphrase);
     expect(restored.code, restored.stderr).toBe(0);
-    expect(restored.stdout).toMatch(/tables match the manifest/);
+    expect(restored.stdout).toMatch(/tables match the manifest.* cleansing offsets reset/);
+    expect(restored.stdout, 'every principal got its Kafka credential back').not.toMatch(/without a kept Kafka credential/);
     const again = await hub(target, 'restore', backup, '--passphrase-file', passphrase);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds hub tables/);
 
-    // Same rows and checksums as the manifest, and as the source.
-    const after = await digests(target.DATABASE_URL!);
-    for (const [table, digest] of Object.entries(manifest.database.tables)) expect(after[table], table).toEqual(digest);
-    expect(after).toEqual(await digests(testConfig().database.url));
+    // Same rows and checksums as the manifest, and as the source; but cleansing's raw-topic offsets,
+    // which restore resets once checked (the new cluster's raw topics start again at 0).
+    const offsets = `${schema}.cleansing_offsets`;
+    expect(manifest.database.tables[offsets]?.rows).toBeGreaterThan(0);
+    const { [offsets]: reset, ...after } = await digests(target.DATABASE_URL!);
+    expect(reset?.rows).toBe(0);
+    for (const [table, digest] of Object.entries(manifest.database.tables)) if (table !== offsets) expect(after[table], table).toEqual(digest);
+    const { [offsets]: _kept, ...before } = await digests(testConfig().database.url);
+    expect(after).toEqual(before);
 
     const verified = await hub(target, 'audit', 'verify');
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
@@ -266,6 +275,24 @@ describe('disaster recovery: backup, then restore onto a new database and broker
       (err: unknown) => err,
     );
     expect(`${kafkaErrorType(stranger)} ${String(stranger)}`).toMatch(/AUTHORIZATION_FAILED|find group coordinator/);
+
+    // The department goes on sending: its new record lands (not skipped for offsets of the old
+    // cluster) and reaches the consumer's share topic.
+    const next = person(people.length + 1);
+    expect((await call(b.base, dept, 'POST', `/datasets/${dataset}/records`, { records: [next] })).status).toBe(200);
+    const restoredDb = new pg.Pool({ connectionString: target.DATABASE_URL });
+    try {
+      const landed = await waitFor(
+        () => restoredDb.query(`SELECT count(*)::int AS n FROM "${schema}_base".natural_person`).then((r) => r.rows[0].n as number),
+        (n) => n === people.length + 1,
+        120_000,
+      );
+      expect(landed, 'the new record landed on the restored hub').toBe(people.length + 1);
+    } finally {
+      await restoredDb.end();
+    }
+    const more = await readShare(target.KAFKA_LOCAL_PORT!, consumer, grantId, people.length + 1);
+    expect(new Set(more.map((m) => m.key?.toString())).size).toBe(people.length + 1);
     await stop(b);
   });
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Healthcheck of the `kafka` service in docker-compose.yml: healthy once the super user can log in
-# with SCRAM-SHA-512 over TLS on the client listener and the broker answers, which also proves the
-# credential bootstrapped by entrypoint.sh is in place. The password comes from the container's
-# environment and only lands in a private temporary file.
+# Healthcheck of the kafka-1, kafka-2 and kafka-3 services in docker-compose.yml: a node is healthy
+# once the super user can log in with SCRAM-SHA-512 over TLS on its client listener and it answers,
+# which also proves the credential bootstrapped by entrypoint.sh is in place. The password comes from
+# the container's environment and only lands in a private temporary file.
 set -euo pipefail
 
 umask 077
