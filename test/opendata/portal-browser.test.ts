@@ -67,7 +67,8 @@ describe('the open-data portal in a browser', () => {
     await page.locator('#no-results').waitFor();
     await page.fill('#search', 'natural_person');
     await page.click('#search-button');
-    await page.waitForFunction(`document.querySelectorAll('[data-testid="dataset-card"]').length === 1`);
+    // Polled from the test: a string predicate would be evaluated in the page, which the portal's CSP forbids.
+    await expect.poll(() => page.locator('[data-testid="dataset-card"]').count(), { timeout: 10_000 }).toBe(1);
     await browser.screenshot(page, 'open-portal-search');
     await page.click('[data-dataset="base.natural_person"] h2 a');
     await page.locator('#dataset-detail').waitFor();
