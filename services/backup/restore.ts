@@ -8,6 +8,7 @@ import { HubError } from '../platform/errors.ts';
 import { type LocalSecrets, readSecrets } from '../platform/secrets.ts';
 import { shareTopicPrefix } from '../contract/names.ts';
 import { createCredentialVault } from '../principals/credentials.ts';
+import { createProgressStore } from '../cleansing/progress-store.ts';
 import { auditHeadFile, ensureServiceUsers } from '../hub/topology.ts';
 import { isHubTopic } from './backup.ts';
 import { digestTables } from './digest.ts';
@@ -63,7 +64,7 @@ export async function installSecrets(config: HubConfig, opened: OpenedBackup, di
   return secrets;
 }
 
-function schemasOf(manifest: Manifest): string[] {
+export function schemasOf(manifest: Manifest): string[] {
   return [manifest.database.schema, ...manifest.database.landingSchemas];
 }
 
@@ -134,9 +135,8 @@ export async function restoreDatabase({
  * again at offset 0, and kept offsets would make cleansing skip that many new records. Called once
  * the restored tables matched the manifest. Returns the partitions reset.
  */
-export async function forgetRawOffsets(pool: Pool, manifest: Manifest): Promise<number> {
-  const { rowCount } = await pool.query(`DELETE FROM ${quoteIdent(manifest.database.schema)}.cleansing_offsets`);
-  return rowCount ?? 0;
+export function forgetRawOffsets({ pool, config }: { pool: Pool; config: HubConfig }): Promise<number> {
+  return createProgressStore({ pool, groupId: config.cleansing.groupId }).forgetOffsets();
 }
 
 const isShareAcl = (a: AclBinding) => a.name.startsWith(shareTopicPrefix);

@@ -29,6 +29,8 @@ export interface ProgressStore {
     p: { topic: string; partition: number; nextOffset: bigint; dataset: string; provider: string; counts: ChunkCounts },
   ): Promise<void>;
   counts(): Promise<DatasetCounts[]>;
+  /** Drops every group's raw-topic offsets, for a hub restored onto a new cluster whose raw topics start at 0. Returns the partitions dropped. */
+  forgetOffsets(): Promise<number>;
 }
 
 export function createProgressStore({ pool, groupId }: { pool: Pool; groupId: string }): ProgressStore {
@@ -59,6 +61,10 @@ export function createProgressStore({ pool, groupId }: { pool: Pool; groupId: st
         partition,
         nextOffset.toString(),
       ]);
+    },
+    async forgetOffsets() {
+      const { rowCount } = await pool.query('DELETE FROM cleansing_offsets');
+      return rowCount ?? 0;
     },
     async counts() {
       const { rows } = await pool.query<{

@@ -10,7 +10,16 @@ import { openAdmin, resolveKafka } from '../hub/kafka-connection.ts';
 import { serviceUserNames } from '../hub/topology.ts';
 import { backupHub } from '../backup/backup.ts';
 import { verifyBackup } from '../backup/manifest.ts';
-import { assertEmptyCluster, assertEmptyDatabase, forgetRawOffsets, installSecrets, openBackup, restoreDatabase, restoreKafka } from '../backup/restore.ts';
+import {
+  assertEmptyCluster,
+  assertEmptyDatabase,
+  forgetRawOffsets,
+  installSecrets,
+  openBackup,
+  restoreDatabase,
+  restoreKafka,
+  schemasOf,
+} from '../backup/restore.ts';
 
 export interface BackupCommand {
   config: HubConfig;
@@ -83,23 +92,18 @@ export async function runBackupCommand({ config, log, action, dir, secrets, pass
     const summary = await withKafka(config, { ...own, ...installed }, log, async (admin) => {
       await assertEmptyCluster(admin);
       const tables = await restoreDatabase({ pool, config, dir, manifest: opened.manifest, log });
-      const offsets = await forgetRawOffsets(pool, opened.manifest);
+      const offsets = await forgetRawOffsets({ pool, config });
       try {
         return { tables, offsets, ...(await restoreKafka({ admin, pool, config, dir, secrets: installed })) };
       } catch (err) {
         // The database is in, the cluster is not: a second restore would be refused as non-empty.
         throw new HubError(
           isHubError(err) ? err.code : 'HUB_ERR_KAFKA_UNAVAILABLE',
-          `the database was restored but the Kafka part failed (${errorMessage(err)}): drop the schemas ${[opened.manifest.database.schema, ...opened.manifest.database.landingSchemas].join(', ')} and the hub topics, then restore again`,
+          `the database was restored but the Kafka part failed (${errorMessage(err)}): drop the schemas ${schemasOf(opened.manifest).join(', ')} and the hub topics, then restore again`,
           { cause: err },
         );
       }
     });
-    for (const name of summary.withoutCredential)
-      log.warn(
-        { principal: name },
-        'no Kafka credential was kept for this principal (issued before they were kept): run `hub principal rotate` to give it a new one',
-      );
     out.write(
       `restored ${dir}: ${summary.tables} tables match the manifest, ${summary.topics} topics, ${summary.users} Kafka users, ${summary.acls} ACLs, ${summary.offsets} cleansing offsets reset (the raw topics start again)${summary.withoutCredential.length > 0 ? `; without a kept Kafka credential (rotate them): ${summary.withoutCredential.join(', ')}` : ''}; start the hub: it re-creates and refills the share topics of every active grant\n`,
     );
